@@ -1,0 +1,6 @@
+// Lets `exports` and `env` from "cloudflare:workers" carry our worker's types in tests.
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import("../../src/index");
+  }
+}
