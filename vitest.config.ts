@@ -6,7 +6,14 @@ export default defineConfig({
     projects: [
       {
         // Pure logic and request handling, inside workerd like production.
-        plugins: [cloudflareTest({ main: "./src/index.ts", wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            // No Redis or upstream here: unit tests stop before either is needed, or assert the 503.
+            miniflare: { bindings: { PROXY_API_KEYS: "test-key-1, test-key-2", MAX_MESSAGES_PER_REQUEST: "5", MAX_MESSAGE_BYTES: "2048", MAX_BODY_BYTES: "8192" } },
+          }),
+        ],
         test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
       },
       {

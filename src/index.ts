@@ -1,7 +1,33 @@
 import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import { authenticate } from "./auth/middleware";
+import { chatCompletions } from "./chat/handler";
+import { loadConfig } from "./config";
+import { errorResponse } from "./http/error-response";
+import { NotFoundError } from "./http/errors";
+import { requestId } from "./http/request-id";
+import { ServerTiming } from "./http/server-timing";
+import { healthRoutes } from "./routes/health";
+import { modelRoutes } from "./routes/models";
+import { sessionRoutes } from "./routes/sessions";
 
-const app = new Hono();
+const app = new Hono<AppEnv>();
 
-app.get("/healthz", (c) => c.json({ status: "ok" }));
+app.use(requestId);
+app.use(async (c, next) => {
+  c.set("timing", new ServerTiming());
+  c.set("config", loadConfig(c.env));
+  await next();
+});
+
+app.route("/", healthRoutes);
+
+app.use("/v1/*", authenticate);
+app.post("/v1/chat/completions", chatCompletions);
+app.route("/v1/models", modelRoutes);
+app.route("/v1/sessions", sessionRoutes);
+
+app.notFound((c) => errorResponse(new NotFoundError(`No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
+app.onError(errorResponse);
 
 export default app;

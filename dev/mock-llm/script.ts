@@ -1,0 +1,70 @@
+/**
+ * What the mock model will do for a request, decided only by the request, so every run of a test
+ * sees the same thing. Directives in the last user message steer it: `[mock:status=500]`,
+ * `[mock:status=429]`, `[mock:drop-after=3]`, `[mock:stall-after=2]`, `[mock:error-event-after=2]`,
+ * `[mock:delay=500]`, `[mock:words=200]`, `[mock:tool=get_weather]`.
+ */
+export interface Script {
+  status: number;
+  delayMs: number | undefined;
+  /** Streaming: chunks of content to send, then the ending below. */
+  pieces: string[];
+  toolCall: { name: string; arguments: string } | undefined;
+  ending: "finish" | "drop" | "stall" | "error-event";
+  /** For drop/stall/error-event: after how many content pieces. */
+  endAfter: number;
+}
+
+interface MessageLike {
+  role?: unknown;
+  content?: unknown;
+}
+
+function textOf(message: MessageLike | undefined): string {
+  const content = message?.content;
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content.map((part: { text?: unknown }) => (typeof part?.text === "string" ? part.text : "")).join(" ");
+  }
+  return "";
+}
+
+function directive(text: string, name: string): string | undefined {
+  return text.match(new RegExp(`\\[mock:${name}=([^\\]]+)\\]`))?.[1];
+}
+
+/** The deterministic reply: proof of what the model was shown, readable in a demo. */
+export function replyText(messages: readonly MessageLike[]): string {
+  const dialogue = messages.filter((m) => m.role !== "system" && m.role !== "developer");
+  const last = [...dialogue].reverse().find((m) => m.role === "user");
+  const said = textOf(last).replace(/\[mock:[^\]]*\]/g, "").trim();
+  const earlier = dialogue.length - 1;
+  const system = messages.find((m) => m.role === "system" || m.role === "developer");
+  const prefs = textOf(system).match(/User preferences: (.*)/)?.[1];
+  const parts = [`You said: "${said}".`, `I can see ${earlier} earlier message${earlier === 1 ? "" : "s"} in this conversation.`];
+  if (prefs) parts.push(`I know your preferences: ${prefs}.`);
+  return parts.join(" ");
+}
+
+export function scriptFor(body: { messages?: MessageLike[]; tools?: unknown[] }): Script {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const last = [...messages].reverse().find((m) => m.role === "user" || m.role === "tool");
+  const text = last?.role === "user" ? textOf(last) : "";
+  const words = Number(directive(text, "words") ?? 0);
+  const reply = words > 0 ? Array.from({ length: words }, (_, i) => `word${i + 1}`).join(" ") : replyText(messages);
+  const tool = directive(text, "tool");
+  const endings = [
+    ["drop", directive(text, "drop-after")],
+    ["stall", directive(text, "stall-after")],
+    ["error-event", directive(text, "error-event-after")],
+  ] as const;
+  const ending = endings.find(([, after]) => after !== undefined);
+  return {
+    status: Number(directive(text, "status") ?? 200),
+    delayMs: directive(text, "delay") === undefined ? undefined : Number(directive(text, "delay")),
+    pieces: tool ? [] : reply.split(/(?<= )/),
+    toolCall: tool ? { name: tool, arguments: JSON.stringify({ query: text.replace(/\[mock:[^\]]*\]/g, "").trim() }) } : undefined,
+    ending: ending ? ending[0] : "finish",
+    endAfter: ending ? Number(ending[1]) : 0,
+  };
+}

@@ -1,0 +1,19 @@
+const encoder = new TextEncoder();
+
+async function digest(value: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", encoder.encode(value));
+}
+
+/**
+ * Whether `presented` is one of `keys`, in time that depends on neither: both sides are hashed to
+ * equal-length digests and every key is compared, so neither a key's length nor its prefix leaks.
+ */
+export async function isProxyApiKey(presented: string, keys: readonly string[]): Promise<boolean> {
+  if (keys.length === 0) return false;
+  const [candidate, ...known] = await Promise.all([digest(presented), ...keys.map(digest)]);
+  let match = false;
+  for (const key of known) {
+    if (crypto.subtle.timingSafeEqual(candidate!, key)) match = true;
+  }
+  return match;
+}

@@ -1,0 +1,120 @@
+import type { Context } from "hono";
+import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
+import type { AppEnv } from "../app-env";
+import { userOf } from "../auth/caller";
+import { readJsonBody } from "../http/body";
+import { InvalidRequestError, UpstreamError } from "../http/errors";
+import { newSessionId, validId } from "../http/ids";
+import { sessionStore, type SessionMemory } from "../memory/session-store";
+import { toStoredMessage } from "../memory/stored-message";
+import { startCompletion, upstreamClient } from "../upstream/client";
+import { splitConversation } from "./conversation";
+import { resolveModel } from "./model";
+import { buildSystemMessage, instructionText } from "./prompt";
+import { relayStream } from "./relay";
+import { replyFromCompletion, type AssistantMessage } from "./reply";
+import { parseChatRequest } from "./validate";
+import { slideWindow } from "./trim";
+
+const NO_MEMORY: SessionMemory = { messages: [], summary: null };
+
+/** POST /v1/chat/completions: the whole pipeline of DESIGN.md, from validation to the saved turn. */
+export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
+  const config = c.get("config");
+  const caller = c.get("caller");
+  const timing = c.get("timing");
+
+  const request = parseChatRequest(await readJsonBody(c.req.raw, config.limits.maxBodyBytes), config.limits);
+  const user = userOf(caller, request.user);
+  const stateful = c.req.header("X-Session-Store")?.trim().toLowerCase() !== "false";
+  const sessionHeader = c.req.header("X-Session-Id");
+  const session = sessionHeader !== undefined ? validId(sessionHeader, "X-Session-Id") : stateful ? newSessionId() : undefined;
+  const model = resolveModel(request.model, caller, config.upstream);
+  const conversation = splitConversation(request.messages);
+  if (conversation.instructions.length > 0 && caller.kind === "widget") {
+    throw new InvalidRequestError("System and developer messages are not accepted from widget tokens.", {
+      param: "messages",
+      code: "instructions_not_allowed",
+    });
+  }
+  const upstream = upstreamClient(config);
+  const sessions = stateful && session ? sessionStore(config) : undefined;
+
+  const memory = sessions
+    ? await timing.measure("memory", () => sessions.load(user, session!, config.window.maxMessages - 1))
+    : NO_MEMORY;
+  // Stored history is authoritative; the client's copy only starts a session that has none.
+  const seed = memory.messages.length === 0 ? conversation.earlier : [];
+  const system = buildSystemMessage({
+    instructions: conversation.instructions.length ? instructionText(conversation.instructions) : config.systemPrompt,
+    role: conversation.instructions[0]?.role ?? "system",
+    summary: memory.summary,
+  });
+  const window = slideWindow({
+    system,
+    history: memory.messages.length > 0 ? memory.messages : conversation.earlier,
+    newTurn: conversation.newTurn,
+    ...config.window,
+  });
+
+  const headers = new Headers({
+    "X-History-Kept": String(window.kept),
+    "X-History-Dropped": String(window.dropped),
+    "X-Prompt-Tokens-Estimated": String(window.estimatedTokens),
+  });
+  if (session) headers.set("X-Session-Id", session);
+
+  const persist = async (reply: AssistantMessage) => {
+    if (!sessions) return;
+    const turn = [...seed, ...conversation.newTurn, reply].map(toStoredMessage);
+    await timing.measure("persist", () => sessions.append(user, session!, turn));
+  };
+
+  const body = { ...request, model, messages: window.messages } as ChatCompletionCreateParams;
+  const response = await timing.measure("upstream", () => startCompletion(upstream, body));
+  if (!response.body) throw new UpstreamError(502, "The upstream model provider sent an empty response.");
+
+  if (request.stream) {
+    const relay = relayStream(response.body, {
+      idleTimeoutMs: config.upstream.idleTimeoutMs,
+      complete: persist,
+      onFailure: (reason) =>
+        console.warn(JSON.stringify({ level: "warn", event: "stream_failed", request_id: c.get("requestId"), reason })),
+    });
+    c.executionCtx.waitUntil(relay.finished);
+    headers.set("Content-Type", "text/event-stream; charset=utf-8");
+    headers.set("Cache-Control", "no-cache");
+    headers.set("Server-Timing", timing.header());
+    return c.newResponse(relay.body, 200, Object.fromEntries(headers));
+  }
+
+  const text = await readUpstreamBody(response, config.upstream.timeoutMs);
+  let reply: AssistantMessage | undefined;
+  try {
+    reply = replyFromCompletion(JSON.parse(text));
+  } catch {
+    reply = undefined;
+  }
+  if (!reply) throw new UpstreamError(502, "The upstream model provider sent a completion without a message.", { code: "upstream_bad_response" });
+  await persist(reply);
+  headers.set("Content-Type", response.headers.get("Content-Type") ?? "application/json");
+  headers.set("Server-Timing", timing.header());
+  return c.newResponse(text, 200, Object.fromEntries(headers));
+}
+
+async function readUpstreamBody(response: Response, timeoutMs: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      response.text(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new UpstreamError(504, "The upstream model provider did not finish its answer in time.", { code: "upstream_timeout" })), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof UpstreamError) throw error;
+    throw new UpstreamError(502, "The connection to the upstream model provider broke.", { code: "upstream_stream_broken" });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,128 @@
+import { ApiError, UpstreamError } from "../http/errors";
+import { ReplyBuilder, type AssistantMessage } from "./reply";
+import { SseParser } from "./sse";
+
+export interface RelayOptions {
+  /** Longest silence tolerated from the upstream between two reads. */
+  idleTimeoutMs: number;
+  /**
+   * Saves the finished turn. The client sees `data: [DONE]` only after it resolves, so the next
+   * request always finds this turn; if it throws, the stream ends with an error event instead.
+   */
+  complete: (reply: AssistantMessage) => Promise<void>;
+  /** Told why a stream ended badly (for the log; never shown content). */
+  onFailure: (reason: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+function errorEvent(error: ApiError): string {
+  return `data: ${JSON.stringify(error.toJSON())}\n\n`;
+}
+
+class IdleTimeout extends Error {}
+
+async function readWithin<T>(read: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      read,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new IdleTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Forwards the upstream's server-sent events to the client as each one completes, rebuilding the
+ * reply on the way. The upstream's own `[DONE]` is held back until the turn is saved. If the
+ * upstream fails, stalls or ends without finishing, nothing is saved and the client gets one
+ * error event and no `[DONE]`. If the client goes away, reading goes on (the caller keeps
+ * `finished` alive with waitUntil) so a completed turn is still saved.
+ */
+export function relayStream(upstream: ReadableStream<Uint8Array>, options: RelayOptions) {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  let clientGone = false;
+
+  const send = async (text: string) => {
+    if (clientGone) return;
+    try {
+      await writer.write(encoder.encode(text));
+    } catch {
+      clientGone = true;
+    }
+  };
+
+  const finished = (async () => {
+    const reader = upstream.getReader();
+    const parser = new SseParser();
+    const reply = new ReplyBuilder();
+    let sawDone = false;
+    let failure: ApiError | undefined;
+
+    const handle = async (events: ReturnType<SseParser["push"]>) => {
+      for (const event of events) {
+        if (event.data === "[DONE]") {
+          sawDone = true;
+          continue;
+        }
+        if (event.data !== undefined) {
+          let chunk: unknown;
+          try {
+            chunk = JSON.parse(event.data);
+          } catch {
+            failure = new UpstreamError(502, "The upstream model provider sent a malformed event.", { code: "upstream_bad_event" });
+            return;
+          }
+          if (chunk && typeof chunk === "object" && "error" in chunk) {
+            failure = new UpstreamError(502, "The upstream model provider failed mid-stream.", { code: "upstream_stream_error" });
+            return;
+          }
+          reply.add(chunk as Parameters<ReplyBuilder["add"]>[0]);
+        }
+        await send(`${event.raw}\n\n`);
+      }
+    };
+
+    try {
+      while (!failure) {
+        const { done, value } = await readWithin(reader.read(), options.idleTimeoutMs);
+        if (done) break;
+        await handle(parser.push(value));
+      }
+      if (!failure) await handle(parser.flush());
+    } catch (error) {
+      failure =
+        error instanceof IdleTimeout
+          ? new UpstreamError(504, "The upstream model provider stalled mid-stream.", { code: "upstream_timeout" })
+          : new UpstreamError(502, "The connection to the upstream model provider broke mid-stream.", { code: "upstream_stream_broken" });
+      reader.cancel().catch(() => {});
+    }
+
+    if (!failure && !sawDone && reply.finishReason === null) {
+      failure = new UpstreamError(502, "The upstream model provider ended the stream before the reply was finished.", {
+        code: "upstream_stream_truncated",
+      });
+    }
+
+    if (!failure) {
+      try {
+        await options.complete(reply.message());
+        await send("data: [DONE]\n\n");
+      } catch (error) {
+        failure = error instanceof ApiError ? error : new UpstreamError(502, "The reply could not be completed.");
+      }
+    }
+    if (failure) {
+      options.onFailure(failure.code ?? failure.type);
+      await send(errorEvent(failure));
+    }
+    if (!clientGone) await writer.close().catch(() => {});
+  })();
+
+  return { body: readable, finished };
+}

@@ -1,0 +1,63 @@
+import type { ChatMessage, ToolCall } from "./schema";
+
+export type AssistantMessage = Extract<ChatMessage, { role: "assistant" }>;
+
+interface Delta {
+  content?: unknown;
+  refusal?: unknown;
+  tool_calls?: Array<{ index?: number; id?: string; type?: string; function?: { name?: string; arguments?: string } }>;
+}
+
+interface ChunkLike {
+  choices?: Array<{ index?: number; delta?: Delta; finish_reason?: string | null }>;
+}
+
+/**
+ * Rebuilds the assistant's message from streamed chunks while they are forwarded, so the turn can
+ * be saved the moment the stream ends. Only choice 0 matters: requests with n > 1 are refused.
+ */
+export class ReplyBuilder {
+  private content = "";
+  private refusal = "";
+  private readonly toolCalls = new Map<number, { id: string; type: string; function: { name: string; arguments: string } }>();
+  finishReason: string | null = null;
+
+  add(chunk: ChunkLike): void {
+    const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0);
+    if (!choice) return;
+    const delta = choice.delta ?? {};
+    if (typeof delta.content === "string") this.content += delta.content;
+    if (typeof delta.refusal === "string") this.refusal += delta.refusal;
+    for (const call of delta.tool_calls ?? []) {
+      const index = call.index ?? 0;
+      const entry = this.toolCalls.get(index) ?? { id: "", type: "function", function: { name: "", arguments: "" } };
+      if (call.id) entry.id = call.id;
+      if (call.type) entry.type = call.type;
+      if (call.function?.name) entry.function.name += call.function.name;
+      if (call.function?.arguments) entry.function.arguments += call.function.arguments;
+      this.toolCalls.set(index, entry);
+    }
+    if (choice.finish_reason) this.finishReason = choice.finish_reason;
+  }
+
+  message(): AssistantMessage {
+    const toolCalls: ToolCall[] = [...this.toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
+    const text = this.content || this.refusal;
+    return {
+      role: "assistant",
+      content: text || (toolCalls.length ? null : ""),
+      ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+    };
+  }
+}
+
+/** The assistant's message in a non-streamed completion, or undefined if the body has none. */
+export function replyFromCompletion(body: unknown): AssistantMessage | undefined {
+  const choices = (body as { choices?: Array<{ index?: number; message?: unknown }> } | null)?.choices;
+  const message = Array.isArray(choices) ? choices.find((c) => (c.index ?? 0) === 0)?.message : undefined;
+  if (!message || typeof message !== "object") return undefined;
+  const { content, refusal, tool_calls } = message as { content?: unknown; refusal?: unknown; tool_calls?: unknown };
+  const text = typeof content === "string" ? content : typeof refusal === "string" ? refusal : "";
+  const calls = Array.isArray(tool_calls) ? (tool_calls as ToolCall[]) : [];
+  return { role: "assistant", content: text || (calls.length ? null : ""), ...(calls.length ? { tool_calls: calls } : {}) };
+}

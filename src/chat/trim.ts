@@ -1,0 +1,74 @@
+import { InvalidRequestError } from "../http/errors";
+import type { ChatMessage } from "./schema";
+import { estimateMessageTokens } from "./tokens";
+
+export interface WindowInput {
+  system: ChatMessage;
+  /** Stored history, oldest first. */
+  history: readonly ChatMessage[];
+  newTurn: readonly ChatMessage[];
+  /** Counting the system message, as the seed's trim_history does. */
+  maxMessages: number;
+  /** Budget for the whole prompt, by the fast estimate. */
+  maxTokens: number;
+}
+
+export interface Window {
+  messages: ChatMessage[];
+  kept: number;
+  dropped: number;
+  estimatedTokens: number;
+}
+
+/**
+ * Where the history the new turn cannot do without begins. Tool results answer the assistant's
+ * tool_calls at the end of history; sent without them (and the user message that led there)
+ * the upstream would reject the request.
+ */
+function requiredStart(history: readonly ChatMessage[], newTurn: readonly ChatMessage[]): number {
+  if (newTurn[0]?.role !== "tool") return history.length;
+  const lastUser = history.findLastIndex((message) => message.role === "user");
+  if (lastUser >= 0) return lastUser;
+  const lastAssistant = history.findLastIndex((message) => message.role === "assistant");
+  return lastAssistant >= 0 ? lastAssistant : history.length;
+}
+
+/**
+ * The sliding window: the system message and the new turn always, then as much of the most recent
+ * history as the message count and token budget allow. When history has to be cut, the cut falls
+ * just before a user message, so a window never opens mid-exchange and an assistant's tool_calls
+ * and their tool results are kept or dropped together.
+ */
+export function slideWindow(input: WindowInput): Window {
+  const { system, history, newTurn, maxMessages, maxTokens } = input;
+  const fixed = [system, ...newTurn].reduce((sum, message) => sum + estimateMessageTokens(message), 0);
+  const required = requiredStart(history, newTurn);
+
+  let tokens = fixed;
+  let best = history.length;
+  let bestTokens = fixed;
+  for (let i = history.length - 1; i >= 0; i--) {
+    tokens += estimateMessageTokens(history[i]!);
+    const mustKeep = i >= required;
+    const count = 1 + (history.length - i) + newTurn.length;
+    if (!mustKeep && (tokens > maxTokens || count > maxMessages)) break;
+    const role = history[i]!.role;
+    // All of history may stand as it is, unless it opens with tool results whose call was trimmed away.
+    if (mustKeep || role === "user" || (i === 0 && role !== "tool")) {
+      best = i;
+      bestTokens = tokens;
+    }
+  }
+  if (bestTokens > maxTokens) {
+    throw new InvalidRequestError(
+      `This turn needs about ${bestTokens} tokens, more than this proxy's budget of ${maxTokens} (HISTORY_MAX_TOKENS). Send a shorter message.`,
+      { param: "messages", code: "context_length_exceeded" },
+    );
+  }
+  return {
+    messages: [system, ...history.slice(best), ...newTurn],
+    kept: history.length - best,
+    dropped: best,
+    estimatedTokens: bestTokens,
+  };
+}

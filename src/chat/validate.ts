@@ -1,0 +1,42 @@
+import type { Config } from "../config";
+import { InvalidRequestError } from "../http/errors";
+import { chatRequest, type ChatRequest } from "./schema";
+import { utf8Length } from "./text";
+
+function pathToParam(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (param, key) => (typeof key === "number" ? `${param}[${key}]` : param ? `${param}.${String(key)}` : String(key)),
+    "",
+  );
+}
+
+/** The request as OpenAI's Chat Completions API defines it, within this deployment's limits. */
+export function parseChatRequest(body: unknown, limits: Config["limits"]): ChatRequest {
+  if (Array.isArray(body) || typeof body !== "object" || body === null) {
+    throw new InvalidRequestError("The request body must be a JSON object.");
+  }
+  const messages = (body as { messages?: unknown }).messages;
+  if (Array.isArray(messages) && messages.length > limits.maxMessages) {
+    throw new InvalidRequestError(`Too many messages: at most ${limits.maxMessages} per request.`, { param: "messages" });
+  }
+  const parsed = chatRequest.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = pathToParam(issue.path);
+    throw new InvalidRequestError(`Invalid value for '${param || "body"}': ${issue.message}`, { param: param || null });
+  }
+  const request = parsed.data;
+  request.messages.forEach((message, index) => {
+    if (utf8Length(JSON.stringify(message)) > limits.maxMessageBytes) {
+      throw new InvalidRequestError(`messages[${index}] is larger than ${limits.maxMessageBytes} bytes.`, {
+        status: 413,
+        param: `messages[${index}]`,
+        code: "message_too_large",
+      });
+    }
+  });
+  if (request.n !== undefined && request.n !== null && request.n !== 1) {
+    throw new InvalidRequestError("Only n = 1 is supported: a conversation has one reply per turn.", { param: "n" });
+  }
+  return request;
+}

@@ -1,0 +1,112 @@
+import { z } from "zod";
+
+const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const list = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+const optionalText = z
+  .string()
+  .optional()
+  .transform((s) => (s?.trim() ? s.trim() : undefined));
+
+const schema = z.object({
+  UPSTASH_REDIS_REST_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  UPSTASH_REDIS_REST_TOKEN: optionalText,
+  OPENAI_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OPENAI_API_KEY: optionalText,
+  PROXY_API_KEYS: list,
+  DEFAULT_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
+  ALLOWED_MODELS: list,
+  SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),
+  HISTORY_MAX_MESSAGES: int(2, 1000, 20),
+  HISTORY_MAX_TOKENS: int(256, 2_000_000, 8000),
+  HISTORY_MAX_STORED: int(2, 10_000, 200),
+  SESSION_TTL_SECONDS: int(60, 31_536_000, 3600),
+  MAX_BODY_BYTES: int(1024, 10_000_000, 524_288),
+  MAX_MESSAGES_PER_REQUEST: int(1, 10_000, 256),
+  MAX_MESSAGE_BYTES: int(256, 5_000_000, 65_536),
+  REDIS_TIMEOUT_MS: int(50, 60_000, 2000),
+  UPSTREAM_TIMEOUT_MS: int(100, 600_000, 60_000),
+  UPSTREAM_MAX_RETRIES: int(0, 5, 1),
+  UPSTREAM_IDLE_TIMEOUT_MS: int(100, 600_000, 60_000),
+});
+
+/** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string. */
+export type Env = Partial<Record<keyof typeof schema.shape, string>>;
+
+/** Every configuration name, so the local stack can pass through the ones set in its environment. */
+export const CONFIG_NAMES = Object.keys(schema.shape) as (keyof Env)[];
+
+/** Everything the worker needs, validated and typed; built once per isolate. */
+export interface Config {
+  redis: { url: string; token: string; timeoutMs: number } | undefined;
+  upstream: {
+    baseURL: string | undefined;
+    apiKey: string | undefined;
+    defaultModel: string;
+    allowedModels: string[];
+    timeoutMs: number;
+    idleTimeoutMs: number;
+    maxRetries: number;
+  };
+  apiKeys: string[];
+  systemPrompt: string;
+  window: { maxMessages: number; maxTokens: number };
+  sessions: { ttlSeconds: number; maxStored: number };
+  limits: { maxBodyBytes: number; maxMessages: number; maxMessageBytes: number };
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function fromEnv(env: Env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    // Name the variable, never echo its value: it may be a secret.
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const v = parsed.data;
+  if (Boolean(v.UPSTASH_REDIS_REST_URL) !== Boolean(v.UPSTASH_REDIS_REST_TOKEN)) {
+    throw new ConfigError("invalid configuration: UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together");
+  }
+  return {
+    redis:
+      v.UPSTASH_REDIS_REST_URL && v.UPSTASH_REDIS_REST_TOKEN
+        ? { url: v.UPSTASH_REDIS_REST_URL, token: v.UPSTASH_REDIS_REST_TOKEN, timeoutMs: v.REDIS_TIMEOUT_MS }
+        : undefined,
+    upstream: {
+      baseURL: v.OPENAI_BASE_URL,
+      apiKey: v.OPENAI_API_KEY,
+      defaultModel: v.DEFAULT_MODEL,
+      allowedModels: v.ALLOWED_MODELS,
+      timeoutMs: v.UPSTREAM_TIMEOUT_MS,
+      idleTimeoutMs: v.UPSTREAM_IDLE_TIMEOUT_MS,
+      maxRetries: v.UPSTREAM_MAX_RETRIES,
+    },
+    apiKeys: v.PROXY_API_KEYS,
+    systemPrompt: v.SYSTEM_PROMPT,
+    window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS },
+    sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED },
+    limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES },
+  };
+}
+
+// The env object lives as long as the isolate, so parsing once per env is parsing once per isolate.
+const cache = new WeakMap<Env, Config>();
+
+export function loadConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = fromEnv(env);
+    cache.set(env, config);
+  }
+  return config;
+}

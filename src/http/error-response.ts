@@ -1,0 +1,28 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../app-env";
+import { ConfigError } from "../config";
+import { ApiError, internalError } from "./errors";
+
+function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ConfigError) {
+    return new ApiError(500, "server_error", `The proxy is misconfigured: ${error.message}`, { code: "config_error" });
+  }
+  if (error instanceof HTTPException) {
+    return new ApiError(error.status, error.status >= 500 ? "server_error" : "invalid_request_error", error.message || "Request failed.");
+  }
+  return internalError();
+}
+
+/** The one place where errors become responses: OpenAI's shape, the right status, no internals. */
+export function errorResponse(error: unknown, c: Context<AppEnv>): Response {
+  const apiError = asApiError(error);
+  if (apiError.status >= 500 && !(error instanceof ApiError)) {
+    // Name and first line only: messages of unexpected errors may quote request content.
+    const detail = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]!.slice(0, 200)}` : "non-error thrown";
+    console.error(JSON.stringify({ level: "error", event: "unhandled", request_id: c.get("requestId"), error: detail }));
+  }
+  const requestId = c.get("requestId");
+  return c.json(apiError.toJSON(), apiError.status, { ...apiError.headers, ...(requestId ? { "X-Request-Id": requestId } : {}) });
+}

@@ -1,0 +1,16 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+
+const TRUSTED_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * Every response, errors included, carries X-Request-Id. A well-formed id from the caller is kept so a
+ * client can correlate its own logs; anything else is replaced.
+ */
+export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const incoming = c.req.header("X-Request-Id");
+  const id = incoming && TRUSTED_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll("-", "")}`;
+  c.set("requestId", id);
+  c.header("X-Request-Id", id);
+  await next();
+};

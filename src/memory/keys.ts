@@ -1,0 +1,11 @@
+/**
+ * Every Redis key the proxy writes. The braces are literal: ids may contain ':' but never '{' or '}',
+ * so user "a:b" with session "c" can never meet user "a" with session "b:c", a session id can never
+ * reach a summary key, and (as a Redis Cluster hash tag) all of one user's keys share a slot.
+ */
+export const keys = {
+  session: (user: string, session: string) => `session:{${user}}:{${session}}`,
+  summary: (user: string, session: string) => `session:{${user}}:{${session}}:summary`,
+  sessionIndex: (user: string) => `sessions:{${user}}`,
+  profile: (user: string) => `profile:{${user}}`,
+};

@@ -1,0 +1,55 @@
+import { Redis } from "@upstash/redis/cloudflare";
+import type { Config } from "../config";
+import { ServiceUnavailableError } from "../http/errors";
+
+const clients = new WeakMap<NonNullable<Config["redis"]>, Redis>();
+
+/**
+ * One Upstash client per isolate. Every command is bounded in time and not retried: on the hot
+ * path a Redis that is down must cost one timeout and a 503, not a retry storm.
+ */
+export function redisClient(config: Config): Redis {
+  const settings = config.redis;
+  if (!settings) {
+    throw new ServiceUnavailableError("Session memory is not configured (UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN).", {
+      code: "memory_unavailable",
+    });
+  }
+  let client = clients.get(settings);
+  if (!client) {
+    client = new Redis({
+      url: settings.url,
+      token: settings.token,
+      retry: false,
+      signal: () => AbortSignal.timeout(settings.timeoutMs),
+      enableTelemetry: false,
+      enableAutoPipelining: false,
+      // Messages are JSON we parse ourselves; the SDK guessing types would turn "42" into 42.
+      automaticDeserialization: false,
+    });
+    clients.set(settings, client);
+  }
+  return client;
+}
+
+/**
+ * What may be logged of a Redis failure. The SDK's messages end with the whole command, which
+ * holds users' messages, so that part never leaves this function.
+ */
+export function describeRedisError(error: unknown): string {
+  if (!(error instanceof Error)) return "unknown error";
+  const message = error.message.split(", command was:")[0]!.split(": [")[0]!;
+  return `${error.name}: ${message.slice(0, 200)}`;
+}
+
+/** Runs Redis work; any failure becomes a 503 the client can act on, logged without content. */
+export async function withRedis<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", event: "redis_failed", op: what, error: describeRedisError(error) }));
+    throw new ServiceUnavailableError("Session memory (Redis) is unavailable right now; try again shortly.", {
+      code: "memory_unavailable",
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import type { ChatMessage } from "../chat/schema";
+import { messageText } from "../chat/text";
+
+/**
+ * What a session keeps of a message: role, text and tool wiring. Images, audio and files are
+ * named, not stored: Redis holds conversation text, and a request must stay well under Upstash's
+ * 1 MB limit. Unknown fields are dropped so history replays cleanly to any upstream.
+ */
+export function toStoredMessage(message: ChatMessage): ChatMessage {
+  switch (message.role) {
+    case "assistant": {
+      const text = messageText(message);
+      return {
+        role: "assistant",
+        content: text || (message.tool_calls?.length ? null : ""),
+        ...(message.tool_calls?.length ? { tool_calls: message.tool_calls.map(storedToolCall) } : {}),
+      };
+    }
+    case "tool":
+      return { role: "tool", tool_call_id: message.tool_call_id, content: messageText(message) };
+    case "function":
+      return { role: "function", name: message.name, content: message.content };
+    default:
+      return { role: message.role, content: messageText(message), ...(message.name ? { name: message.name } : {}) };
+  }
+}
+
+function storedToolCall(call: NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]>[number]) {
+  return {
+    id: call.id,
+    type: call.type,
+    ...(call.function ? { function: { name: call.function.name, arguments: call.function.arguments } } : {}),
+  };
+}

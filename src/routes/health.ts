@@ -1,0 +1,29 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { redisClient } from "../memory/redis";
+
+type Check = { status: "ok" } | { status: "failing" | "not_configured"; reason: string };
+
+async function checkRedis(config: AppEnv["Variables"]["config"]): Promise<Check> {
+  if (!config.redis) return { status: "not_configured", reason: "UPSTASH_REDIS_REST_URL is not set" };
+  try {
+    await redisClient(config).ping();
+    return { status: "ok" };
+  } catch {
+    return { status: "failing", reason: "Redis did not answer PING" };
+  }
+}
+
+function checkUpstream(config: AppEnv["Variables"]["config"]): Check {
+  return config.upstream.baseURL ? { status: "ok" } : { status: "not_configured", reason: "OPENAI_BASE_URL is not set" };
+}
+
+/** Liveness (the isolate runs) and readiness (everything a chat turn needs answers). */
+export const healthRoutes = new Hono<AppEnv>()
+  .get("/healthz", (c) => c.json({ status: "ok" }))
+  .get("/readyz", async (c) => {
+    const config = c.get("config");
+    const checks = { redis: await checkRedis(config), upstream: checkUpstream(config) };
+    const ready = Object.values(checks).every((check) => check.status === "ok");
+    return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
+  });

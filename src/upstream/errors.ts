@@ -1,0 +1,45 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+import { ApiError, UpstreamError } from "../http/errors";
+
+/** The message a provider gave for the client's own mistake, if it gave one we can show. */
+function providerMessage(error: APIError): string | undefined {
+  const body = error.error as { message?: unknown } | undefined;
+  return typeof body?.message === "string" ? body.message.slice(0, 1000) : undefined;
+}
+
+/**
+ * How an upstream failure reaches the client. The client's own mistakes (400, 404, 422) keep the
+ * provider's status and message; a provider rejecting our credentials is our problem, and its
+ * message (which can quote part of the key) is never shown.
+ */
+export function toUpstreamError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof APIConnectionTimeoutError) {
+    return new UpstreamError(504, "The upstream model provider did not answer in time.", { code: "upstream_timeout" });
+  }
+  if (error instanceof APIConnectionError) {
+    return new UpstreamError(502, "Could not reach the upstream model provider.", { code: "upstream_unreachable" });
+  }
+  if (error instanceof APIError && typeof error.status === "number") {
+    const status = error.status;
+    if (status === 429) {
+      const retryAfter = error.headers?.get("retry-after");
+      return new UpstreamError(429, "The upstream model provider is rate limiting requests; retry later.", {
+        code: "upstream_rate_limited",
+        headers: retryAfter ? { "Retry-After": retryAfter } : {},
+      });
+    }
+    if (status === 400 || status === 404 || status === 409 || status === 413 || status === 422) {
+      const code = (error.error as { code?: unknown } | undefined)?.code;
+      return new UpstreamError(status, providerMessage(error) ?? "The upstream model provider rejected the request.", {
+        code: typeof code === "string" ? code : "upstream_rejected",
+        param: typeof error.param === "string" ? error.param : null,
+      });
+    }
+    if (status === 408 || status === 504) {
+      return new UpstreamError(504, "The upstream model provider timed out.", { code: "upstream_timeout" });
+    }
+    return new UpstreamError(502, `The upstream model provider failed (status ${status}).`, { code: "upstream_error" });
+  }
+  return new UpstreamError(502, "The upstream model provider failed.", { code: "upstream_error" });
+}
