@@ -17,6 +17,17 @@ export default defineConfig({
         test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
       },
       {
+        // The worker under wrangler dev, driven by the official SDKs, against real local servers.
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/integration/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
         // The local servers themselves (Upstash REST server, mock LLM), driven through the real SDKs.
         test: { name: "dev", include: ["test/dev/**/*.test.ts"], environment: "node", testTimeout: 20_000 },
       },

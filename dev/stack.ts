@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { CONFIG_NAMES } from "../src/config";
+import { startMockLlm, type MockLlm } from "./mock-llm/server";
+import { freePort } from "./ports";
+import { startUpstashServer, type UpstashServer } from "./upstash/server";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+
+export const DEV_API_KEY = "sk-concierge-dev";
+const DEV_UPSTASH_TOKEN = "dev-upstash-token";
+const MOCK_UPSTREAM_KEY = "sk-mock-upstream";
+
+export interface StackOptions {
+  /** Where settings come from; process.env by default. It wins over .dev.vars, which wins over the stack's defaults. */
+  env?: Record<string, string | undefined>;
+  /** Read .dev.vars from the project root (default true; tests turn it off to be reproducible). */
+  devVars?: boolean;
+  /** Print the worker's own output (default true). */
+  workerOutput?: boolean;
+}
+
+export interface Stack {
+  /** The worker, e.g. http://127.0.0.1:8787 */
+  url: string;
+  apiKey: string;
+  upstash: { url: string; token: string; backend: string };
+  upstream: { url: string; mock: boolean };
+  /** Everything the worker was started with (secrets included: for tests and the banner). */
+  vars: Record<string, string>;
+  /** The worker's output so far, for diagnosing a failed start. */
+  workerLog(): string;
+  stop(): Promise<void>;
+}
+
+/** KEY=value lines, as in .dev.vars; quotes around a value are removed. */
+export function parseDotenv(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (!match) continue;
+    vars[match[1]!] = match[2]!.replace(/^(['"])(.*)\1$/, "$2");
+  }
+  return vars;
+}
+
+function serializeDotenv(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+    .join("\n");
+}
+
+async function waitForWorker(url: string, child: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`wrangler dev did not become ready within ${timeoutMs} ms:\n${log()}`);
+}
+
+/**
+ * The whole local stack on loopback: our Upstash REST server (over REDIS_URL's redis-server, or
+ * in memory), the mock model (unless OPENAI_BASE_URL points at a real one), and `wrangler dev`
+ * running the worker against them. Nothing here needs a cloud account.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const fileVars = options.devVars === false || !existsSync(join(ROOT, ".dev.vars")) ? {} : parseDotenv(readFileSync(join(ROOT, ".dev.vars"), "utf8"));
+  const given = { ...fileVars, ...Object.fromEntries(Object.entries(options.env ?? process.env).filter(([, v]) => v !== undefined && v !== "")) } as Record<string, string>;
+
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopper of stoppers.reverse()) await stopper().catch(() => {});
+  };
+
+  try {
+    let upstash: Stack["upstash"];
+    if (given.UPSTASH_REDIS_REST_URL) {
+      upstash = { url: given.UPSTASH_REDIS_REST_URL, token: given.UPSTASH_REDIS_REST_TOKEN ?? "", backend: "external" };
+    } else {
+      const server: UpstashServer = await startUpstashServer({ token: DEV_UPSTASH_TOKEN, redisUrl: given.REDIS_URL });
+      stoppers.push(() => server.close());
+      upstash = { url: server.url, token: DEV_UPSTASH_TOKEN, backend: server.backend };
+    }
+
+    let mock: MockLlm | undefined;
+    if (!given.OPENAI_BASE_URL) {
+      mock = await startMockLlm({
+        apiKey: MOCK_UPSTREAM_KEY,
+        latencyMs: Number(given.MOCK_LATENCY_MS ?? 0),
+        chunkDelayMs: Number(given.MOCK_CHUNK_DELAY_MS ?? 0),
+      });
+      const started = mock;
+      stoppers.push(() => started.close());
+    }
+
+    const vars: Record<string, string> = {
+      PROXY_API_KEYS: DEV_API_KEY,
+      ...(mock ? { DEFAULT_MODEL: "mock-small" } : {}),
+      ...Object.fromEntries(CONFIG_NAMES.filter((name) => given[name] !== undefined).map((name) => [name, given[name]!])),
+      UPSTASH_REDIS_REST_URL: upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: upstash.token,
+      OPENAI_BASE_URL: mock ? mock.url : given.OPENAI_BASE_URL!,
+      ...(mock ? { OPENAI_API_KEY: MOCK_UPSTREAM_KEY } : {}),
+    };
+
+    // wrangler reads secrets from a file, not the command line, so they never show in `ps`.
+    const dir = mkdtempSync(join(tmpdir(), "concierge-"));
+    stoppers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const envFile = join(dir, "worker.env");
+    writeFileSync(envFile, serializeDotenv(vars), { mode: 0o600 });
+
+    const port = given.PORT ? Number(given.PORT) : 8787;
+    const url = `http://127.0.0.1:${port}`;
+    let log = "";
+    const child = spawn(
+      WRANGLER,
+      ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--env-file", envFile, "--show-interactive-dev-session=false"],
+      {
+        cwd: ROOT,
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const collect = (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-20_000);
+      if (options.workerOutput !== false) process.stdout.write(chunk);
+    };
+    child.stdout!.on("data", collect);
+    child.stderr!.on("data", collect);
+    stoppers.push(
+      () =>
+        new Promise<void>((done) => {
+          if (child.exitCode !== null) return done();
+          child.once("exit", () => done());
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+        }),
+    );
+    await waitForWorker(url, child, () => log);
+
+    return {
+      url,
+      apiKey: vars.PROXY_API_KEYS!.split(",")[0]!.trim(),
+      upstash,
+      upstream: { url: vars.OPENAI_BASE_URL!, mock: Boolean(mock) },
+      vars,
+      workerLog: () => log,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from "node:crypto";
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedisServer, type RedisServer } from "../../dev/redis-server";
+import { startUpstashServer, type UpstashServer } from "../../dev/upstash/server";
+
+// @upstash/ratelimit is the heaviest Lua user the worker brings: EVALSHA first, EVAL after a
+// NOSCRIPT, scripts with a "#!lua" first line, HMGET of missing fields read as false.
+
+const TOKEN = "ratelimit-test-token";
+
+const backends = [
+  { backend: "redis-server", useRedisServer: true },
+  { backend: "in-memory", useRedisServer: false },
+];
+
+const limiters = {
+  "fixed window": () => Ratelimit.fixedWindow(3, "60 s"),
+  "sliding window": () => Ratelimit.slidingWindow(3, "60 s"),
+  "token bucket": () => Ratelimit.tokenBucket(1, "60 s", 3),
+};
+
+describe.each(backends)("@upstash/ratelimit over $backend", ({ useRedisServer }) => {
+  let redisServer: RedisServer | undefined;
+  let server: UpstashServer;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redisServer = useRedisServer ? await startRedisServer() : undefined;
+    server = await startUpstashServer({ token: TOKEN, redisUrl: redisServer?.url });
+    redis = new Redis({ url: server.url, token: TOKEN, retry: false, enableTelemetry: false });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await redisServer?.stop();
+  });
+
+  for (const [name, limiter] of Object.entries(limiters)) {
+    it(`enforces a ${name}`, async () => {
+      const ratelimit = new Ratelimit({ redis, limiter: limiter(), prefix: `test:${randomUUID()}`, ephemeralCache: false, analytics: false });
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await ratelimit.limit("caller"));
+      expect(results.map((result) => result.success)).toEqual([true, true, true, false]);
+      expect(results.map((result) => result.remaining)).toEqual([2, 1, 0, 0]);
+      expect(results[0]?.limit).toBe(3);
+      expect(results[0]?.reset).toBeGreaterThan(Date.now());
+      expect((await ratelimit.limit("someone else")).success).toBe(true);
+    });
+  }
+});

@@ -1,0 +1,46 @@
+import type { TestProject } from "vitest/node";
+import { freePort } from "../../dev/ports";
+import { startRedisServer } from "../../dev/redis-server";
+import { startStack } from "../../dev/stack";
+import { startUpstashServer } from "../../dev/upstash/server";
+import { startFaultProxy } from "../support/fault-proxy";
+
+const UPSTASH_TOKEN = "integration-upstash-token";
+
+/**
+ * One real stack for all integration tests: redis-server, our Upstash REST server in front of it
+ * (behind a fault-injecting proxy), the mock model, and the worker under `wrangler dev`.
+ * Tests isolate themselves by user id.
+ */
+export default async function setup(project: TestProject) {
+  const redis = await startRedisServer();
+  const upstash = await startUpstashServer({ token: UPSTASH_TOKEN, redisUrl: redis.url });
+  const faults = await startFaultProxy(upstash.url);
+  const stack = await startStack({
+    devVars: false,
+    workerOutput: process.env.WORKER_OUTPUT === "1",
+    env: {
+      PORT: String(await freePort()),
+      PROXY_API_KEYS: "sk-integration-1,sk-integration-2",
+      UPSTASH_REDIS_REST_URL: faults.url,
+      UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN,
+      REDIS_TIMEOUT_MS: "1000",
+      UPSTREAM_TIMEOUT_MS: "2000",
+      UPSTREAM_IDLE_TIMEOUT_MS: "1500",
+      MOCK_CHUNK_DELAY_MS: "2",
+    },
+  });
+  project.provide("stack", {
+    url: stack.url,
+    apiKey: stack.apiKey,
+    redisUrl: redis.url,
+    upstreamUrl: stack.upstream.url,
+    faultProxyUrl: faults.url,
+  });
+  return async () => {
+    await stack.stop();
+    await faults.close();
+    await upstash.close();
+    await redis.stop();
+  };
+}

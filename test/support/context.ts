@@ -1,0 +1,64 @@
+import { Redis as IORedis } from "ioredis";
+import OpenAI from "openai";
+import { inject } from "vitest";
+
+/** What global-setup started, as the tests see it. */
+export interface StackInfo {
+  url: string;
+  apiKey: string;
+  redisUrl: string;
+  upstreamUrl: string;
+  faultProxyUrl: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+export const stack = (): StackInfo => inject("stack");
+
+let counter = 0;
+/** A user id no other test uses, so tests can run side by side on one Redis. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+}
+
+/** The official openai client, pointed at the proxy, acting for `user`. */
+export function openaiFor(user: string, extraHeaders: Record<string, string> = {}): OpenAI {
+  const { url, apiKey } = stack();
+  return new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0, defaultHeaders: { "X-User-Id": user, ...extraHeaders } });
+}
+
+/** A direct connection to the redis-server behind the Upstash server: the ground truth. */
+export function directRedis(): IORedis {
+  return new IORedis(stack().redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+}
+
+export interface UpstreamRequest {
+  body: { model: string; messages: Array<{ role: string; content: unknown; tool_calls?: unknown }>; [key: string]: unknown };
+  headers: Record<string, string>;
+}
+
+/** What the mock model received, for requests whose last message contains `marker`. */
+export async function upstreamRequests(marker: string): Promise<UpstreamRequest[]> {
+  const origin = new URL(stack().upstreamUrl).origin;
+  const all = (await (await fetch(`${origin}/__mock/requests`)).json()) as UpstreamRequest[];
+  return all.filter((r) => JSON.stringify(r.body.messages.at(-1)?.content ?? "").includes(marker));
+}
+
+/** Raw HTTP to the proxy as a given user (for what the SDK hides: status codes, headers, SSE bytes). */
+export function proxyFetch(path: string, init: RequestInit & { user?: string } = {}): Promise<Response> {
+  const { url, apiKey } = stack();
+  const headers = new Headers(init.headers);
+  if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${apiKey}`);
+  if (init.user) headers.set("X-User-Id", init.user);
+  if (init.body && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  return fetch(`${url}${path}`, { ...init, headers });
+}
+
+/** Every key of one user, straight from Redis. */
+export async function keysOf(redis: IORedis, user: string): Promise<string[]> {
+  return (await redis.keys(`*{${user}}*`)).sort();
+}

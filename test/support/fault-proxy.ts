@@ -1,0 +1,91 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A fault to inject into requests whose path and body contain `match` (a user id, say), so tests
+ * running side by side each break only their own traffic.
+ */
+export interface FaultRule {
+  match: string;
+  /** Only requests to this path (e.g. "/multi-exec"); any path when absent. */
+  path?: string;
+  /** hang: never answer. error: 500 with an Upstash-style error. reset: close the connection. */
+  mode: "hang" | "error" | "reset";
+  /** How many requests it hits before it is used up (default: unlimited). */
+  times?: number;
+}
+
+export interface FaultProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * An HTTP pass-through with fault injection, managed over HTTP (`POST /__faults` with a FaultRule,
+ * `DELETE /__faults`) because the tests run in other processes than the one that started it.
+ */
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const rules: Array<FaultRule & { hits: number }> = [];
+  const hanging = new Set<ServerResponse>();
+  const upstream = new URL(target);
+
+  const server = createServer(async (req, res) => {
+    const body = await readAll(req);
+    const path = new URL(req.url ?? "/", "http://proxy").pathname;
+    if (path === "/__faults") {
+      if (req.method === "POST") rules.push({ ...(JSON.parse(body.toString()) as FaultRule), hits: 0 });
+      if (req.method === "DELETE") rules.length = 0;
+      res.writeHead(204).end();
+      return;
+    }
+    const text = `${path} ${body.toString()}`;
+    const rule = rules.find((r) => text.includes(r.match) && (!r.path || r.path === path) && (r.times === undefined || r.hits < r.times));
+    if (rule) {
+      rule.hits++;
+      if (rule.mode === "hang") {
+        hanging.add(res);
+        res.on("close", () => hanging.delete(res));
+        return;
+      }
+      if (rule.mode === "reset") {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "ERR injected fault" }));
+      return;
+    }
+    const forward = httpRequest(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    forward.end(body);
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Adds a fault rule to a running proxy; returns a function that clears every rule. */
+export async function injectFault(proxyUrl: string, rule: FaultRule): Promise<void> {
+  const res = await fetch(`${proxyUrl}/__faults`, { method: "POST", body: JSON.stringify(rule) });
+  if (res.status !== 204) throw new Error(`fault proxy refused the rule: ${res.status}`);
+}
