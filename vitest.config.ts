@@ -28,6 +28,10 @@ export default defineConfig({
         },
       },
       {
+        // What a user does by hand: `npm run dev`, and (later) the demo page in a browser.
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000 },
+      },
+      {
         // The local servers themselves (Upstash REST server, mock LLM), driven through the real SDKs.
         test: { name: "dev", include: ["test/dev/**/*.test.ts"], environment: "node", testTimeout: 20_000 },
       },

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { requestsThrough } from "../support/fault-proxy";
 import { directRedis, keysOf, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();
@@ -165,5 +166,18 @@ describe("session memory through the official openai client", () => {
     const timing = res.headers.get("server-timing") ?? "";
     for (const phase of ["auth", "memory", "upstream", "persist"]) expect(timing).toMatch(new RegExp(`${phase};dur=`));
     expect(stack().url).toMatch(/^http:\/\/127\.0\.0\.1:/);
+  });
+});
+
+describe("round trips", () => {
+  it("costs one Upstash request to load a turn and one to save it, streaming or not", async () => {
+    const user = uniqueId("trips");
+    const client = openaiFor(user, { "X-Session-Id": "r" });
+    await client.chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: "one" }] });
+    const stream = await client.chat.completions.create({ model: "mock-small", stream: true, messages: [{ role: "user", content: "two" }] });
+    for await (const _ of stream) {
+      // drain
+    }
+    expect(await requestsThrough(stack().faultProxyUrl, user)).toEqual(["/pipeline", "/multi-exec", "/pipeline", "/multi-exec"]);
   });
 });

@@ -29,9 +29,12 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
 /**
  * An HTTP pass-through with fault injection, managed over HTTP (`POST /__faults` with a FaultRule,
  * `DELETE /__faults`) because the tests run in other processes than the one that started it.
+ * `GET /__requests?match=` lists the paths of the requests that mentioned `match`, in order, so
+ * tests can count round trips.
  */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const rules: Array<FaultRule & { hits: number }> = [];
+  const seen: Array<{ path: string; text: string }> = [];
   const hanging = new Set<ServerResponse>();
   const upstream = new URL(target);
 
@@ -44,7 +47,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       res.writeHead(204).end();
       return;
     }
+    if (path === "/__requests") {
+      const match = new URL(req.url ?? "/", "http://proxy").searchParams.get("match") ?? "";
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(seen.filter((r) => r.text.includes(match)).map((r) => r.path)));
+      return;
+    }
     const text = `${path} ${body.toString()}`;
+    seen.push({ path, text });
+    if (seen.length > 10_000) seen.shift();
     const rule = rules.find((r) => text.includes(r.match) && (!r.path || r.path === path) && (r.times === undefined || r.hits < r.times));
     if (rule) {
       rule.hits++;
@@ -84,7 +94,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   };
 }
 
-/** Adds a fault rule to a running proxy; returns a function that clears every rule. */
+/** The paths of the requests through the proxy that mentioned `match`, in order. */
+export async function requestsThrough(proxyUrl: string, match: string): Promise<string[]> {
+  return (await (await fetch(`${proxyUrl}/__requests?match=${encodeURIComponent(match)}`)).json()) as string[];
+}
+
+/** Adds a fault rule to a running proxy. */
 export async function injectFault(proxyUrl: string, rule: FaultRule): Promise<void> {
   const res = await fetch(`${proxyUrl}/__faults`, { method: "POST", body: JSON.stringify(rule) });
   if (res.status !== 204) throw new Error(`fault proxy refused the rule: ${res.status}`);
