@@ -1,29 +1,32 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
-const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
-const list = z
-  .string()
-  .default("")
-  .transform((s) =>
+const int = (min: number, max: number, fallback: number) =>
+  z._default(z.coerce.number().check(z.multipleOf(1, "must be a whole number"), z.minimum(min), z.maximum(max)), fallback);
+const text = (fallback: string) => z._default(z.string(), fallback);
+const list = z.pipe(
+  text(""),
+  z.transform((s) =>
     s
       .split(",")
       .map((item) => item.trim())
       .filter(Boolean),
-  );
-const optionalText = z
-  .string()
-  .optional()
-  .transform((s) => (s?.trim() ? s.trim() : undefined));
+  ),
+);
+const optionalText = z.pipe(
+  z.optional(z.string()),
+  z.transform((s) => (s?.trim() ? s.trim() : undefined)),
+);
+const optionalUrl = z.pipe(optionalText, z.optional(z.url({ protocol: /^https?$/ })));
 
 const schema = z.object({
-  UPSTASH_REDIS_REST_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalText,
-  OPENAI_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OPENAI_BASE_URL: optionalUrl,
   OPENAI_API_KEY: optionalText,
   PROXY_API_KEYS: list,
-  DEFAULT_MODEL: z.string().trim().min(1).default("gpt-4o-mini"),
+  DEFAULT_MODEL: z._default(z.string().check(z.trim(), z.minLength(1)), "gpt-4o-mini"),
   ALLOWED_MODELS: list,
-  SYSTEM_PROMPT: z.string().default("You are a helpful assistant."),
+  SYSTEM_PROMPT: text("You are a helpful assistant."),
   HISTORY_MAX_MESSAGES: int(2, 1000, 20),
   HISTORY_MAX_TOKENS: int(256, 2_000_000, 8000),
   HISTORY_MAX_STORED: int(2, 10_000, 200),

@@ -1,3 +1,4 @@
+import "./http/zod-messages";
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/middleware";

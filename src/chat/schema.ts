@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 // Loose objects everywhere: fields OpenAI adds tomorrow must reach the upstream untouched.
 const part = z.looseObject({ type: z.string() });
@@ -7,24 +7,25 @@ const content = z.union([z.string(), z.array(part)]);
 const toolCall = z.looseObject({
   id: z.string(),
   type: z.string(),
-  function: z.looseObject({ name: z.string(), arguments: z.string() }).optional(),
+  function: z.optional(z.looseObject({ name: z.string(), arguments: z.string() })),
 });
 
-const instruction = (role: "system" | "developer") =>
-  z.looseObject({ role: z.literal(role), content, name: z.string().optional() });
+const name = z.optional(z.string());
+
+const instruction = <R extends "system" | "developer">(role: R) => z.looseObject({ role: z.literal(role), content, name });
 
 export const chatMessage = z.discriminatedUnion("role", [
   instruction("system"),
   instruction("developer"),
-  z.looseObject({ role: z.literal("user"), content, name: z.string().optional() }),
+  z.looseObject({ role: z.literal("user"), content, name }),
   z.looseObject({
     role: z.literal("assistant"),
-    content: content.nullish(),
-    tool_calls: z.array(toolCall).optional(),
-    name: z.string().optional(),
+    content: z.nullish(content),
+    tool_calls: z.optional(z.array(toolCall)),
+    name,
   }),
   z.looseObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),
-  z.looseObject({ role: z.literal("function"), content: z.string().nullable(), name: z.string() }),
+  z.looseObject({ role: z.literal("function"), content: z.nullable(z.string()), name: z.string() }),
 ]);
 
 export type ChatMessage = z.infer<typeof chatMessage>;
@@ -32,11 +33,11 @@ export type ContentPart = z.infer<typeof part>;
 export type ToolCall = z.infer<typeof toolCall>;
 
 export const chatRequest = z.looseObject({
-  model: z.string().min(1).max(256).optional(),
-  messages: z.array(chatMessage).min(1),
-  stream: z.boolean().nullish(),
-  n: z.number().int().nullish(),
-  user: z.string().optional(),
+  model: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  messages: z.array(chatMessage).check(z.minLength(1)),
+  stream: z.nullish(z.boolean()),
+  n: z.nullish(z.number()),
+  user: z.optional(z.string()),
 });
 
 export type ChatRequest = z.infer<typeof chatRequest>;
