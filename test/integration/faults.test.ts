@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
-import { injectFault } from "../support/fault-proxy";
+import { injectFault } from "../../dev/fault-proxy";
 import { directRedis, keysOf, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();

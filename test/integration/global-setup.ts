@@ -3,7 +3,7 @@ import { freePort } from "../../dev/ports";
 import { startRedisServer } from "../../dev/redis-server";
 import { startStack } from "../../dev/stack";
 import { startUpstashServer } from "../../dev/upstash/server";
-import { startFaultProxy } from "../support/fault-proxy";
+import { startFaultProxy } from "../../dev/fault-proxy";
 
 const UPSTASH_TOKEN = "integration-upstash-token";
 

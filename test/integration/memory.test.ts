@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { requestsThrough } from "../support/fault-proxy";
+import { requestsThrough } from "../../dev/fault-proxy";
 import { directRedis, keysOf, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();
