@@ -16,9 +16,12 @@ const app = new Hono<AppEnv>();
 
 app.use(requestId);
 app.use(async (c, next) => {
-  c.set("timing", new ServerTiming());
+  const timing = new ServerTiming();
+  c.set("timing", timing);
   c.set("config", loadConfig(c.env));
   await next();
+  // Chat sets its own (it knows when its headers leave); everything else reports what it measured.
+  if (!c.res.headers.has("Server-Timing") && timing.header()) c.res.headers.set("Server-Timing", timing.header());
 });
 
 app.route("/", healthRoutes);

@@ -29,6 +29,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const stateful = c.req.header("X-Session-Store")?.trim().toLowerCase() !== "false";
   const sessionHeader = c.req.header("X-Session-Id");
   const session = sessionHeader !== undefined ? validId(sessionHeader, "X-Session-Id") : stateful ? newSessionId() : undefined;
+  // Known from here on, errors included, so a client can tell which session a failure concerns.
+  if (session) c.header("X-Session-Id", session);
   const model = resolveModel(request.model, caller, config.upstream);
   const conversation = splitConversation(request.messages);
   if (conversation.instructions.length > 0 && caller.kind === "widget") {

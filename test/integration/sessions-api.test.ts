@@ -81,3 +81,23 @@ describe("the session API", () => {
     expect((await proxyFetch("/v1/sessions", { user: "u1", headers: { Authorization: "Bearer wrong" } })).status).toBe(401);
   });
 });
+
+describe("headers on every response", () => {
+  it("carries X-Request-Id and Server-Timing on API responses and errors alike", async () => {
+    for (const res of [await proxyFetch("/v1/sessions", { user: "u1" }), await proxyFetch("/v1/sessions/none", { user: "u1" })]) {
+      expect(res.headers.get("x-request-id")).toMatch(/^req_/);
+      expect(res.headers.get("server-timing")).toMatch(/auth;dur=/);
+    }
+  });
+
+  it("names the session on a chat error too", async () => {
+    const res = await proxyFetch("/v1/chat/completions", {
+      method: "POST",
+      user: uniqueId("err"),
+      headers: { "X-Session-Id": "named" },
+      body: JSON.stringify({ model: "mock-small", messages: [{ role: "user", content: "[mock:status=500]" }] }),
+    });
+    expect(res.status).toBe(502);
+    expect(res.headers.get("x-session-id")).toBe("named");
+  });
+});
