@@ -9,7 +9,7 @@ import { slideWindow } from "../src/chat/trim";
 import { parseChatRequest } from "../src/chat/validate";
 import { toStoredMessage } from "../src/memory/stored-message";
 
-const limits = { maxBodyBytes: 524_288, maxMessages: 256, maxMessageBytes: 65_536 };
+const limits = { maxMessages: 256, maxMessageBytes: 65_536 };
 const sentence = "What should I pack for a week in Lisbon in spring, and which neighbourhoods are best for walking? ";
 
 /** A steady-state turn: a full window of stored history, one new message, a 60-chunk streamed reply. */

@@ -5,7 +5,7 @@
  *   - Upstash requests per turn (counted by a pass-through proxy),
  *   - throughput with concurrent sessions,
  *   - CPU of the worker's pure per-request work (parse, window, relay), in-process,
- *   - the deploy bundle size.
+ *   - the deploy bundle size, and what parsing its main module costs an isolate at startup.
  * Numbers go to stdout and bench/results/latest.json. Compare runs on the same machine only.
  */
 import { execFileSync } from "node:child_process";
@@ -129,9 +129,12 @@ async function main() {
       stdio: "ignore",
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     });
-    results.bundle = execFileSync("node", [join(import.meta.dirname, "..", "scripts", "bundle-size.mjs"), "dist"], { cwd: join(import.meta.dirname, "..") })
-      .toString()
-      .trim();
+    const script = (name: string, ...args: string[]) =>
+      execFileSync("node", [join(import.meta.dirname, "..", "scripts", name), ...args], { cwd: join(import.meta.dirname, "..") })
+        .toString()
+        .trim();
+    results.bundle = script("bundle-size.mjs", "dist");
+    results.startup = script("startup-cost.mjs", "dist/index.js");
 
     console.log(JSON.stringify(results, null, 2));
     mkdirSync(join(import.meta.dirname, "results"), { recursive: true });

@@ -15,6 +15,12 @@ export interface FaultRule {
   times?: number;
 }
 
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
 export interface FaultProxy {
   url: string;
   close(): Promise<void>;
@@ -34,7 +40,7 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
  */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const rules: Array<FaultRule & { hits: number }> = [];
-  const seen: Array<{ path: string; text: string }> = [];
+  const seen: Array<RecordedRequest & { text: string }> = [];
   const hanging = new Set<ServerResponse>();
   const upstream = new URL(target);
 
@@ -48,12 +54,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return;
     }
     if (path === "/__requests") {
-      const match = new URL(req.url ?? "/", "http://proxy").searchParams.get("match") ?? "";
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(seen.filter((r) => r.text.includes(match)).map((r) => r.path)));
+      const query = new URL(req.url ?? "/", "http://proxy").searchParams;
+      const matching = seen.filter((r) => r.text.includes(query.get("match") ?? ""));
+      const answer = query.has("detail") ? matching.map(({ method, path, headers }) => ({ method, path, headers })) : matching.map((r) => r.path);
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(answer));
       return;
     }
     const text = `${path} ${body.toString()}`;
-    seen.push({ path, text });
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
+    seen.push({ method: req.method ?? "GET", path, headers, text });
     if (seen.length > 10_000) seen.shift();
     const rule = rules.find((r) => text.includes(r.match) && (!r.path || r.path === path) && (r.times === undefined || r.hits < r.times));
     if (rule) {
@@ -92,6 +101,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The requests through the proxy that mentioned `match`, in order, with their headers. */
+export async function requestDetailsThrough(proxyUrl: string, match: string): Promise<RecordedRequest[]> {
+  return (await (await fetch(`${proxyUrl}/__requests?detail=1&match=${encodeURIComponent(match)}`)).json()) as RecordedRequest[];
 }
 
 /** The paths of the requests through the proxy that mentioned `match`, in order. */

@@ -17,6 +17,7 @@ concierge is running
   proxy      ${stack.url}/v1            (OpenAI-compatible baseURL)
   api key    ${stack.apiKey}
   redis      ${stack.upstash.url}  (Upstash REST, ${stack.upstash.backend})
+  profiles   ${stack.cosmos.endpoint}  (Cosmos DB${stack.cosmos.emulator ? " emulator, in memory" : ""})
   upstream   ${stack.upstream.url}  (${stack.upstream.mock ? "mock model" : "configured provider"})
 
 try it:

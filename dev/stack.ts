@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CONFIG_NAMES } from "../src/config";
+import { startCosmosEmulator } from "./cosmos/emulator";
 import { startMockLlm, type MockLlm } from "./mock-llm/server";
 import { freePort } from "./ports";
 import { startUpstashServer, type UpstashServer } from "./upstash/server";
@@ -29,6 +30,7 @@ export interface Stack {
   apiKey: string;
   upstash: { url: string; token: string; backend: string };
   upstream: { url: string; mock: boolean };
+  cosmos: { endpoint: string; emulator: boolean };
   /** Everything the worker was started with (secrets included: for tests and the banner). */
   vars: Record<string, string>;
   /** The worker's output so far, for diagnosing a failed start. */
@@ -70,8 +72,9 @@ async function waitForWorker(url: string, child: ChildProcess, log: () => string
 
 /**
  * The whole local stack on loopback: our Upstash REST server (over REDIS_URL's redis-server, or
- * in memory), the mock model (unless OPENAI_BASE_URL points at a real one), and `wrangler dev`
- * running the worker against them. Nothing here needs a cloud account.
+ * in memory), the Cosmos DB emulator (unless COSMOS_ENDPOINT names a real account), the mock model
+ * (unless OPENAI_BASE_URL points at a real one), and `wrangler dev` running the worker against
+ * them. Nothing here needs a cloud account.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fileVars = options.devVars === false || !existsSync(join(ROOT, ".dev.vars")) ? {} : parseDotenv(readFileSync(join(ROOT, ".dev.vars"), "utf8"));
@@ -103,6 +106,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stoppers.push(() => started.close());
     }
 
+    let cosmos: Stack["cosmos"];
+    const cosmosVars: Record<string, string> = {};
+    if (given.COSMOS_ENDPOINT) {
+      cosmos = { endpoint: given.COSMOS_ENDPOINT, emulator: false };
+    } else {
+      const emulator = await startCosmosEmulator({ database: given.COSMOS_DATABASE ?? "agent-db", container: given.COSMOS_CONTAINER ?? "user-memory" });
+      stoppers.push(() => emulator.close());
+      cosmos = { endpoint: emulator.endpoint, emulator: true };
+      Object.assign(cosmosVars, { COSMOS_ENDPOINT: emulator.endpoint, COSMOS_KEY: emulator.key });
+    }
+
     const vars: Record<string, string> = {
       PROXY_API_KEYS: DEV_API_KEY,
       ...(mock ? { DEFAULT_MODEL: "mock-small" } : {}),
@@ -111,6 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       UPSTASH_REDIS_REST_TOKEN: upstash.token,
       OPENAI_BASE_URL: mock ? mock.url : given.OPENAI_BASE_URL!,
       ...(mock ? { OPENAI_API_KEY: MOCK_UPSTREAM_KEY } : {}),
+      ...cosmosVars,
     };
 
     // wrangler reads secrets from a file, not the command line, so they never show in `ps`.
@@ -153,6 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       apiKey: vars.PROXY_API_KEYS!.split(",")[0]!.trim(),
       upstash,
       upstream: { url: vars.OPENAI_BASE_URL!, mock: Boolean(mock) },
+      cosmos,
       vars,
       workerLog: () => log,
       stop,

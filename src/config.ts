@@ -38,6 +38,14 @@ const schema = z.object({
   UPSTREAM_TIMEOUT_MS: int(100, 600_000, 60_000),
   UPSTREAM_MAX_RETRIES: int(0, 5, 1),
   UPSTREAM_IDLE_TIMEOUT_MS: int(100, 600_000, 60_000),
+  COSMOS_ENDPOINT: optionalUrl,
+  COSMOS_KEY: optionalText,
+  COSMOS_DATABASE: text("agent-db"),
+  COSMOS_CONTAINER: text("user-memory"),
+  COSMOS_TIMEOUT_MS: int(50, 60_000, 1500),
+  PROFILE_CACHE_TTL_SECONDS: int(1, 86_400, 300),
+  PROFILE_TTL_SECONDS: int(60, 2_147_483_647, 7_776_000),
+  PROFILE_MAX_BYTES: int(2, 1_000_000, 8192),
 });
 
 /** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string. */
@@ -58,11 +66,14 @@ export interface Config {
     idleTimeoutMs: number;
     maxRetries: number;
   };
+  cosmos:
+    | { endpoint: string; key: string; database: string; container: string; timeoutMs: number; profileTtlSeconds: number; cacheTtlSeconds: number }
+    | undefined;
   apiKeys: string[];
   systemPrompt: string;
   window: { maxMessages: number; maxTokens: number };
   sessions: { ttlSeconds: number; maxStored: number };
-  limits: { maxBodyBytes: number; maxMessages: number; maxMessageBytes: number };
+  limits: { maxBodyBytes: number; maxMessages: number; maxMessageBytes: number; maxProfileBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -77,8 +88,11 @@ function fromEnv(env: Env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   const v = parsed.data;
-  if (Boolean(v.UPSTASH_REDIS_REST_URL) !== Boolean(v.UPSTASH_REDIS_REST_TOKEN)) {
-    throw new ConfigError("invalid configuration: UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together");
+  for (const [a, b] of [
+    ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN"],
+    ["COSMOS_ENDPOINT", "COSMOS_KEY"],
+  ] as const) {
+    if (Boolean(v[a]) !== Boolean(v[b])) throw new ConfigError(`invalid configuration: ${a} and ${b} go together`);
   }
   return {
     redis:
@@ -94,11 +108,23 @@ function fromEnv(env: Env): Config {
       idleTimeoutMs: v.UPSTREAM_IDLE_TIMEOUT_MS,
       maxRetries: v.UPSTREAM_MAX_RETRIES,
     },
+    cosmos:
+      v.COSMOS_ENDPOINT && v.COSMOS_KEY
+        ? {
+            endpoint: v.COSMOS_ENDPOINT,
+            key: v.COSMOS_KEY,
+            database: v.COSMOS_DATABASE,
+            container: v.COSMOS_CONTAINER,
+            timeoutMs: v.COSMOS_TIMEOUT_MS,
+            profileTtlSeconds: v.PROFILE_TTL_SECONDS,
+            cacheTtlSeconds: v.PROFILE_CACHE_TTL_SECONDS,
+          }
+        : undefined,
     apiKeys: v.PROXY_API_KEYS,
     systemPrompt: v.SYSTEM_PROMPT,
     window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS },
     sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED },
-    limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES },
+    limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES, maxProfileBytes: v.PROFILE_MAX_BYTES },
   };
 }
 

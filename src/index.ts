@@ -10,6 +10,7 @@ import { requestId } from "./http/request-id";
 import { ServerTiming } from "./http/server-timing";
 import { healthRoutes } from "./routes/health";
 import { modelRoutes } from "./routes/models";
+import { profileRoutes } from "./routes/profile";
 import { sessionRoutes } from "./routes/sessions";
 
 const app = new Hono<AppEnv>();
@@ -30,6 +31,7 @@ app.use("/v1/*", authenticate);
 app.post("/v1/chat/completions", chatCompletions);
 app.route("/v1/models", modelRoutes);
 app.route("/v1/sessions", sessionRoutes);
+app.route("/v1/profile", profileRoutes);
 
 app.notFound((c) => errorResponse(new NotFoundError(`No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 app.onError(errorResponse);

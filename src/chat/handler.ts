@@ -5,8 +5,8 @@ import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
 import { InvalidRequestError, UpstreamError } from "../http/errors";
 import { newSessionId, validId } from "../http/ids";
-import { sessionStore, type SessionMemory } from "../memory/session-store";
 import { toStoredMessage } from "../memory/stored-message";
+import { turnMemory, type LoadedMemory } from "../memory/turn-memory";
 import { startCompletion, upstreamClient } from "../upstream/client";
 import { splitConversation } from "./conversation";
 import { resolveModel } from "./model";
@@ -16,7 +16,7 @@ import { replyFromCompletion, type AssistantMessage } from "./reply";
 import { parseChatRequest } from "./validate";
 import { slideWindow } from "./trim";
 
-const NO_MEMORY: SessionMemory = { messages: [], summary: null };
+const NO_MEMORY: LoadedMemory = { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined };
 
 /** POST /v1/chat/completions: the whole pipeline of DESIGN.md, from validation to the saved turn. */
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
@@ -40,16 +40,16 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     });
   }
   const upstream = upstreamClient(config);
-  const sessions = stateful && session ? sessionStore(config) : undefined;
+  const target = { user, session: stateful ? session : undefined };
+  const store = target.session || config.cosmos ? turnMemory(config, (work) => c.executionCtx.waitUntil(work)) : undefined;
 
-  const memory = sessions
-    ? await timing.measure("memory", () => sessions.load(user, session!, config.window.maxMessages - 1))
-    : NO_MEMORY;
+  const memory = store ? await timing.measure("memory", () => store.load(target, config.window.maxMessages - 1)) : NO_MEMORY;
   // Stored history is authoritative; the client's copy only starts a session that has none.
   const seed = memory.messages.length === 0 ? conversation.earlier : [];
   const system = buildSystemMessage({
     instructions: conversation.instructions.length ? instructionText(conversation.instructions) : config.systemPrompt,
     role: conversation.instructions[0]?.role ?? "system",
+    preferences: memory.preferences,
     summary: memory.summary,
   });
   const window = slideWindow({
@@ -65,11 +65,12 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     "X-Prompt-Tokens-Estimated": String(window.estimatedTokens),
   });
   if (session) headers.set("X-Session-Id", session);
+  if (memory.degraded.length > 0) headers.set("X-Memory-Degraded", memory.degraded.join(", "));
 
   const persist = async (reply: AssistantMessage) => {
-    if (!sessions) return;
-    const turn = [...seed, ...conversation.newTurn, reply].map(toStoredMessage);
-    await timing.measure("persist", () => sessions.append(user, session!, turn));
+    if (!store) return;
+    const turn = target.session ? [...seed, ...conversation.newTurn, reply].map(toStoredMessage) : [];
+    await timing.measure("persist", () => store.save(target, turn, memory));
   };
 
   const body = { ...request, model, messages: window.messages } as ChatCompletionCreateParams;

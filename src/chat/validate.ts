@@ -11,7 +11,7 @@ function pathToParam(path: readonly PropertyKey[]): string {
 }
 
 /** The request as OpenAI's Chat Completions API defines it, within this deployment's limits. */
-export function parseChatRequest(body: unknown, limits: Config["limits"]): ChatRequest {
+export function parseChatRequest(body: unknown, limits: Pick<Config["limits"], "maxMessages" | "maxMessageBytes">): ChatRequest {
   if (Array.isArray(body) || typeof body !== "object" || body === null) {
     throw new InvalidRequestError("The request body must be a JSON object.");
   }

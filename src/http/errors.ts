@@ -37,9 +37,9 @@ export class ApiError extends Error {
   }
 }
 
-/** 400, or 413/404 where the request names something too big or missing. */
+/** 400, or 413/415 where the body is too big or of a type we do not take. */
 export class InvalidRequestError extends ApiError {
-  constructor(message: string, init: ApiErrorInit & { status?: 400 | 404 | 412 | 413 } = {}) {
+  constructor(message: string, init: ApiErrorInit & { status?: 400 | 413 | 415 } = {}) {
     super(init.status ?? 400, "invalid_request_error", message, init);
   }
 }
@@ -59,6 +59,13 @@ export class PermissionError extends ApiError {
 export class NotFoundError extends ApiError {
   constructor(message: string, init: ApiErrorInit = {}) {
     super(404, "not_found_error", message, { code: "not_found", ...init });
+  }
+}
+
+/** If-Match named a version that is no longer current. */
+export class PreconditionFailedError extends ApiError {
+  constructor(message: string, init: ApiErrorInit = {}) {
+    super(412, "invalid_request_error", message, { code: "precondition_failed", ...init });
   }
 }
 

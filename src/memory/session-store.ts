@@ -3,15 +3,11 @@ import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
 import { keys } from "./keys";
 import { redisClient, withRedis } from "./redis";
+import { parseStoredMessages } from "./stored-message";
 
 export interface SessionSettings {
   ttlSeconds: number;
   maxStored: number;
-}
-
-export interface SessionMemory {
-  messages: ChatMessage[];
-  summary: string | null;
 }
 
 export interface SessionInfo {
@@ -20,68 +16,22 @@ export interface SessionInfo {
   expiresAt: number;
 }
 
-export interface StoredSession extends SessionMemory {
+export interface StoredSession {
   id: string;
+  messages: ChatMessage[];
+  summary: string | null;
   expiresAt: number;
 }
 
-function parseMessages(raw: unknown): ChatMessage[] {
-  if (!Array.isArray(raw)) return [];
-  const messages: ChatMessage[] = [];
-  for (const item of raw) {
-    try {
-      messages.push(JSON.parse(String(item)) as ChatMessage);
-    } catch {
-      // An element we cannot read is skipped rather than failing the whole conversation.
-    }
-  }
-  return messages;
-}
-
 /**
- * Sessions in Redis: a LIST per session, one JSON message per element. Appends are atomic and
- * never rewrite history, so concurrent turns cannot overwrite each other and a read costs
- * O(window), not O(history).
+ * The session API's view of Redis: a LIST per session, one JSON message per element, and a ZSET
+ * index per user. (Chat turns read and append through TurnMemory.)
  */
 export class SessionStore {
   constructor(
     private readonly redis: Redis,
     private readonly settings: SessionSettings,
   ) {}
-
-  /** The last `count` messages and the summary, in one Upstash request. */
-  load(user: string, session: string, count: number): Promise<SessionMemory> {
-    return withRedis("load", async () => {
-      const [messages, summary] = await this.redis
-        .pipeline()
-        .lrange(keys.session(user, session), -count, -1)
-        .get<string>(keys.summary(user, session))
-        .exec<[string[], string | null]>();
-      return { messages: parseMessages(messages), summary };
-    });
-  }
-
-  /**
-   * Appends a turn in one transaction: the messages, the storage cap, a fresh TTL on everything
-   * the session owns, and its place in the user's index (whose expired entries go at the same time).
-   */
-  append(user: string, session: string, messages: readonly ChatMessage[], now = Date.now()): Promise<void> {
-    const { ttlSeconds, maxStored } = this.settings;
-    const key = keys.session(user, session);
-    const index = keys.sessionIndex(user);
-    return withRedis("append", async () => {
-      await this.redis
-        .multi()
-        .rpush(key, ...messages.map((message) => JSON.stringify(message)))
-        .ltrim(key, -maxStored, -1)
-        .expire(key, ttlSeconds)
-        .expire(keys.summary(user, session), ttlSeconds)
-        .zadd(index, { score: now, member: session })
-        .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
-        .expire(index, ttlSeconds)
-        .exec();
-    });
-  }
 
   /** The user's live sessions, most recently active first. */
   list(user: string, limit: number, now = Date.now()): Promise<SessionInfo[]> {
@@ -113,7 +63,20 @@ export class SessionStore {
         .pttl(keys.session(user, session))
         .exec<[string[], string | null, number]>();
       if (!Array.isArray(messages) || messages.length === 0) return null;
-      return { id: session, messages: parseMessages(messages), summary, expiresAt: now + Math.max(0, Number(pttl)) };
+      return { id: session, messages: parseStoredMessages(messages), summary, expiresAt: now + Math.max(0, Number(pttl)) };
+    });
+  }
+
+  /**
+   * Forgets every session of the user (the index knows every live one) and the cached profile;
+   * returns how many sessions there were.
+   */
+  removeAll(user: string): Promise<number> {
+    return withRedis("remove_all", async () => {
+      const ids = await this.redis.zrange<string[]>(keys.sessionIndex(user), 0, -1);
+      const doomed = ids.flatMap((id) => [keys.session(user, id), keys.summary(user, id)]);
+      await this.redis.del(...doomed, keys.sessionIndex(user), keys.profile(user));
+      return ids.length;
     });
   }
 

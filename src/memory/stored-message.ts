@@ -32,3 +32,17 @@ function storedToolCall(call: NonNullable<Extract<ChatMessage, { role: "assistan
     ...(call.function ? { function: { name: call.function.name, arguments: call.function.arguments } } : {}),
   };
 }
+
+/** Stored list elements back to messages; an element that cannot be read is skipped, not fatal. */
+export function parseStoredMessages(raw: unknown): ChatMessage[] {
+  if (!Array.isArray(raw)) return [];
+  const messages: ChatMessage[] = [];
+  for (const item of raw) {
+    try {
+      messages.push(JSON.parse(String(item)) as ChatMessage);
+    } catch {
+      // skipped
+    }
+  }
+  return messages;
+}

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { profileStore } from "../memory/profile-store";
 import { redisClient } from "../memory/redis";
 
 type Check = { status: "ok" } | { status: "failing" | "not_configured"; reason: string };
@@ -14,6 +15,16 @@ async function checkRedis(config: AppEnv["Variables"]["config"]): Promise<Check>
   }
 }
 
+async function checkCosmos(config: AppEnv["Variables"]["config"]): Promise<Check> {
+  if (!config.cosmos) return { status: "not_configured", reason: "COSMOS_ENDPOINT is not set (profiles are off)" };
+  try {
+    await (await profileStore(config.cosmos)).ping();
+    return { status: "ok" };
+  } catch {
+    return { status: "failing", reason: "Cosmos DB did not answer" };
+  }
+}
+
 function checkUpstream(config: AppEnv["Variables"]["config"]): Check {
   return config.upstream.baseURL ? { status: "ok" } : { status: "not_configured", reason: "OPENAI_BASE_URL is not set" };
 }
@@ -23,7 +34,9 @@ export const healthRoutes = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ status: "ok" }))
   .get("/readyz", async (c) => {
     const config = c.get("config");
-    const checks = { redis: await checkRedis(config), upstream: checkUpstream(config) };
-    const ready = Object.values(checks).every((check) => check.status === "ok");
+    const [redis, cosmos] = await Promise.all([checkRedis(config), checkCosmos(config)]);
+    const checks = { redis, cosmos, upstream: checkUpstream(config) };
+    // Profiles are optional: not configuring Cosmos is a choice, not a failure.
+    const ready = Object.entries(checks).every(([name, check]) => check.status === "ok" || (name === "cosmos" && check.status === "not_configured"));
     return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
   });

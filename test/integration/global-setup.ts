@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { startCosmosEmulator } from "../../dev/cosmos/emulator";
 import { freePort } from "../../dev/ports";
 import { startRedisServer } from "../../dev/redis-server";
 import { startStack } from "../../dev/stack";
@@ -9,13 +10,16 @@ const UPSTASH_TOKEN = "integration-upstash-token";
 
 /**
  * One real stack for all integration tests: redis-server, our Upstash REST server in front of it
- * (behind a fault-injecting proxy), the mock model, and the worker under `wrangler dev`.
+ * and the Cosmos DB emulator (each behind a fault-injecting, request-recording proxy), the mock
+ * model, and the worker under `wrangler dev`.
  * Tests isolate themselves by user id.
  */
 export default async function setup(project: TestProject) {
   const redis = await startRedisServer();
   const upstash = await startUpstashServer({ token: UPSTASH_TOKEN, redisUrl: redis.url });
   const faults = await startFaultProxy(upstash.url);
+  const cosmos = await startCosmosEmulator({ database: "agent-db", container: "user-memory" });
+  const cosmosFaults = await startFaultProxy(cosmos.endpoint);
   const stack = await startStack({
     devVars: false,
     workerOutput: process.env.WORKER_OUTPUT === "1",
@@ -28,6 +32,9 @@ export default async function setup(project: TestProject) {
       UPSTREAM_TIMEOUT_MS: "2000",
       UPSTREAM_IDLE_TIMEOUT_MS: "1500",
       MOCK_CHUNK_DELAY_MS: "2",
+      COSMOS_ENDPOINT: cosmosFaults.url,
+      COSMOS_KEY: cosmos.key,
+      COSMOS_TIMEOUT_MS: "800",
     },
   });
   project.provide("stack", {
@@ -36,10 +43,15 @@ export default async function setup(project: TestProject) {
     redisUrl: redis.url,
     upstreamUrl: stack.upstream.url,
     faultProxyUrl: faults.url,
+    cosmosEndpoint: cosmos.endpoint,
+    cosmosKey: cosmos.key,
+    cosmosFaultProxyUrl: cosmosFaults.url,
   });
   return async () => {
     await stack.stop();
     await faults.close();
+    await cosmosFaults.close();
+    await cosmos.close();
     await upstash.close();
     await redis.stop();
   };

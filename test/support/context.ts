@@ -9,6 +9,10 @@ export interface StackInfo {
   redisUrl: string;
   upstreamUrl: string;
   faultProxyUrl: string;
+  /** The emulator itself (for reading what the worker wrote), and the proxy the worker talks to. */
+  cosmosEndpoint: string;
+  cosmosKey: string;
+  cosmosFaultProxyUrl: string;
 }
 
 declare module "vitest" {

@@ -1,0 +1,31 @@
+// Startup cost of the built worker: the parse + evaluation of its bundle that an isolate pays
+// before its first request, measured in fresh Node processes (the same V8 as workerd), median of
+// several runs. Node's own costs are kept out of the number: the bundle is converted to CommonJS
+// (no ESM format detection) and the web globals Node loads lazily (fetch, streams) are touched
+// before the clock starts. `self` is defined because the bundle holds browser builds of SDKs.
+// Usage: node scripts/startup-cost.mjs [dist/index.js] [runs]
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { transformSync } from "esbuild";
+import { readFileSync } from "node:fs";
+
+const file = resolve(process.argv[2] ?? "dist/index.js");
+const runs = Number(process.argv[3] ?? 15);
+const cjs = join(mkdtempSync(join(tmpdir(), "startup-")), "worker.cjs");
+writeFileSync(cjs, transformSync(readFileSync(file, "utf8"), { format: "cjs", loader: "js" }).code);
+
+const probe = `
+globalThis.self ??= globalThis;
+void [fetch, Request, Response, Headers, ReadableStream, TransformStream, crypto.subtle, require("node:util")];
+const t = performance.now();
+require(${JSON.stringify(cjs)});
+console.log(performance.now() - t);`;
+const samples = [];
+for (let i = 0; i < runs; i++) {
+  samples.push(Number(execFileSync(process.execPath, ["-e", probe]).toString().trim()));
+}
+samples.sort((a, b) => a - b);
+const ms = (n) => n.toFixed(1);
+console.log(`startup: ${ms(samples[Math.floor(runs / 2)])} ms median to load ${file} (min ${ms(samples[0])}, max ${ms(samples.at(-1))}, ${runs} runs)`);

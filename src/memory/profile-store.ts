@@ -1,0 +1,186 @@
+import type { Container, ItemDefinition } from "@azure/cosmos";
+import { loadCosmosSdk } from "../cosmos-sdk";
+import type { Config } from "../config";
+import { PreconditionFailedError, ServiceUnavailableError } from "../http/errors";
+
+export type Preferences = Record<string, unknown>;
+
+/** The document as Cosmos DB stores it: partition key /user_id, one per user. */
+interface ProfileDocument extends ItemDefinition {
+  id: string;
+  user_id: string;
+  preferences: Preferences;
+  /** Seconds until Cosmos deletes an untouched document. Activity rewrites it, restarting the clock. */
+  ttl: number;
+  updated_at: string;
+}
+
+export interface Profile {
+  preferences: Preferences;
+  /** Changes on every write of the preferences (and only then: a TTL refresh keeps it). */
+  etag: string | undefined;
+  updatedAt: string | undefined;
+  /** When Cosmos last modified the document, in ms: tells whether its TTL needs refreshing. */
+  modifiedAt: number | undefined;
+}
+
+export type ProfileSettings = NonNullable<Config["cosmos"]>;
+
+const EMPTY: Profile = { preferences: {}, etag: undefined, updatedAt: undefined, modifiedAt: undefined };
+
+/** Our ETag: derived from updated_at, so only a write of the preferences changes it. */
+function etagOf(document: ProfileDocument): string {
+  return `"${Date.parse(document.updated_at).toString(36)}"`;
+}
+
+function toProfile(document: ProfileDocument | undefined): Profile {
+  if (!document) return EMPTY;
+  return {
+    preferences: document.preferences ?? {},
+    etag: etagOf(document),
+    updatedAt: document.updated_at,
+    modifiedAt: typeof document._ts === "number" ? document._ts * 1000 : undefined,
+  };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+class CosmosTimeout extends Error {}
+
+/**
+ * Long-term profiles in Azure Cosmos DB: point reads and writes by id = partition key = user id.
+ * Every call is bounded by COSMOS_TIMEOUT_MS and not retried, so a slow Cosmos costs a chat turn
+ * one timeout at most (the turn then goes on without preferences).
+ */
+export class ProfileStore {
+  constructor(
+    private readonly container: Container,
+    private readonly settings: ProfileSettings,
+  ) {}
+
+  private async bounded<T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        work(controller.signal),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            controller.abort();
+            reject(new CosmosTimeout(`cosmos ${what} timed out after ${this.settings.timeoutMs} ms`));
+          }, this.settings.timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async readDocument(user: string): Promise<ProfileDocument | undefined> {
+    return this.bounded("read", async (abortSignal) => {
+      const { resource, statusCode } = await this.container.item(user, user).read<ProfileDocument>({ abortSignal });
+      if (statusCode === 404) return undefined;
+      return resource;
+    });
+  }
+
+  /** The user's profile; a user without a document has empty preferences. */
+  async read(user: string): Promise<Profile> {
+    return toProfile(await this.readDocument(user));
+  }
+
+  /**
+   * Writes new preferences, computed from the current ones, if the caller's If-Match allows it.
+   * Concurrent writers cannot lose each other's updates: the write carries Cosmos's own ETag,
+   * and a conflict re-reads and re-applies (so a PATCH merges onto the latest version).
+   */
+  async update(user: string, ifMatch: string | undefined, change: (current: Preferences) => Preferences, now = Date.now()): Promise<Profile> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      // Back off a little, at random, so racing writers stop colliding.
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      const current = await this.readDocument(user);
+      if (ifMatch !== undefined && !matches(ifMatch, current)) {
+        throw new PreconditionFailedError("The profile changed since you read it (If-Match does not match its ETag).");
+      }
+      const previous = current ? Date.parse(current.updated_at) : 0;
+      const next: ProfileDocument = {
+        id: user,
+        user_id: user,
+        preferences: change(current?.preferences ?? {}),
+        ttl: this.settings.profileTtlSeconds,
+        // Strictly increasing, so two writes in one millisecond still get different ETags.
+        updated_at: new Date(Math.max(now, previous + 1)).toISOString(),
+      };
+      try {
+        const written = await this.bounded("write", async (abortSignal) =>
+          current
+            ? this.container.item(user, user).replace<ProfileDocument>(next, { abortSignal, accessCondition: { type: "IfMatch", condition: current._etag! } })
+            : this.container.items.create<ProfileDocument>(next, { abortSignal }),
+        );
+        return toProfile(written.resource ?? next);
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 412 || status === 409) continue; // someone wrote in between: read again
+        throw error;
+      }
+    }
+    throw new ServiceUnavailableError("The profile is being changed too often to update it now; try again.", { code: "profile_contended" });
+  }
+
+  /** Restarts the document's TTL clock without touching preferences or our ETag. */
+  async touch(user: string): Promise<void> {
+    await this.bounded("touch", (abortSignal) =>
+      this.container.item(user, user).patch([{ op: "set", path: "/ttl", value: this.settings.profileTtlSeconds }], { abortSignal }),
+    );
+  }
+
+  /** Removes the profile; true if there was one. */
+  async remove(user: string): Promise<boolean> {
+    try {
+      await this.bounded("delete", (abortSignal) => this.container.item(user, user).delete({ abortSignal }));
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Readiness: the container answers. */
+  async ping(): Promise<void> {
+    await this.bounded("ping", (abortSignal) => this.container.read({ abortSignal }));
+  }
+}
+
+function matches(ifMatch: string, current: ProfileDocument | undefined): boolean {
+  const wanted = ifMatch.split(",").map((tag) => tag.trim().replace(/^W\//, ""));
+  if (wanted.includes("*")) return current !== undefined;
+  return current !== undefined && wanted.includes(etagOf(current));
+}
+
+const stores = new WeakMap<ProfileSettings, ProfileStore>();
+
+/** One Cosmos client per isolate, made on first use (which is also when the SDK is loaded). */
+export async function profileStore(settings: ProfileSettings): Promise<ProfileStore> {
+  let store = stores.get(settings);
+  if (!store) {
+    const { CosmosClient } = await loadCosmosSdk();
+    const client = new CosmosClient({
+      endpoint: settings.endpoint,
+      key: settings.key,
+      connectionPolicy: {
+        // Discovery and background refresh cost requests (and timers) a worker cannot afford;
+        // requests go to the account endpoint, which routes them.
+        enableEndpointDiscovery: false,
+        enableBackgroundEndpointRefreshing: false,
+        requestTimeout: settings.timeoutMs,
+        retryOptions: { maxRetryAttemptCount: 0, fixedRetryIntervalInMilliseconds: 0, maxWaitTimeInSeconds: 0 },
+      },
+    });
+    store = new ProfileStore(client.database(settings.database).container(settings.container), settings);
+    stores.set(settings, store);
+  }
+  return store;
+}

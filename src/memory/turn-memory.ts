@@ -1,0 +1,134 @@
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { ChatMessage } from "../chat/schema";
+import type { Config } from "../config";
+import { keys } from "./keys";
+import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
+import { redisClient, withRedis } from "./redis";
+import { parseStoredMessages } from "./stored-message";
+
+const DAY_MS = 86_400_000;
+
+export interface LoadedMemory {
+  /** The last stored messages of the session, oldest first. */
+  messages: ChatMessage[];
+  summary: string | null;
+  preferences: Preferences;
+  /** What the turn goes on without, e.g. "profile" when Cosmos did not answer. */
+  degraded: string[];
+  /** Preferences read from Cosmos on a cache miss, cached by the turn's save. */
+  uncachedProfile: Preferences | undefined;
+}
+
+export interface TurnTarget {
+  user: string;
+  /** Absent for a stateless request: no history is read or written. */
+  session: string | undefined;
+}
+
+/**
+ * The memory of one chat turn, in as few round trips as the design allows: one Upstash pipeline
+ * to load (history, summary, cached profile), a Cosmos point read only when the profile is not
+ * cached, and one Upstash transaction to save (the turn, and the profile into the cache).
+ */
+export class TurnMemory {
+  constructor(
+    private readonly redis: Redis,
+    private readonly config: Config,
+    /** Opens the profile store; called only on a cache miss, so a hit never loads the Cosmos SDK. */
+    private readonly profiles: (() => Promise<ProfileStore>) | undefined,
+    /** Work that must finish but not on the user's time (waitUntil). */
+    private readonly background: (work: Promise<unknown>) => void,
+  ) {}
+
+  async load({ user, session }: TurnTarget, count: number): Promise<LoadedMemory> {
+    const memory: LoadedMemory = { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined };
+    if (!session && !this.profiles) return memory;
+
+    const pipeline = this.redis.pipeline();
+    if (session) pipeline.lrange(keys.session(user, session), -count, -1).get<string>(keys.summary(user, session));
+    if (this.profiles) pipeline.get<string>(keys.profile(user));
+    const results = await withRedis("load", () => pipeline.exec<unknown[]>());
+
+    if (session) {
+      memory.messages = parseStoredMessages(results[0]);
+      memory.summary = typeof results[1] === "string" ? results[1] : null;
+    }
+    if (this.profiles) {
+      const cached = parseCachedProfile(results.at(-1));
+      if (cached) memory.preferences = cached;
+      else await this.loadProfile(user, memory);
+    }
+    return memory;
+  }
+
+  private async loadProfile(user: string, memory: LoadedMemory): Promise<void> {
+    try {
+      const store = await this.profiles!();
+      const profile = await store.read(user);
+      memory.preferences = profile.preferences;
+      memory.uncachedProfile = profile.preferences;
+      if (needsTtlRefresh(profile.modifiedAt, Date.now())) {
+        this.background(store.touch(user).catch((error: unknown) => logProfileFailure("touch", error)));
+      }
+    } catch (error) {
+      logProfileFailure("read", error);
+      memory.degraded.push("profile");
+    }
+  }
+
+  /** Saves the turn in one transaction; the profile read from Cosmos (if any) is cached with it. */
+  async save({ user, session }: TurnTarget, messages: readonly ChatMessage[], memory: LoadedMemory, now = Date.now()): Promise<void> {
+    const transaction = this.redis.multi();
+    let commands = 0;
+    if (session && messages.length > 0) {
+      const { ttlSeconds, maxStored } = this.config.sessions;
+      const key = keys.session(user, session);
+      const index = keys.sessionIndex(user);
+      transaction
+        .rpush(key, ...messages.map((message) => JSON.stringify(message)))
+        .ltrim(key, -maxStored, -1)
+        .expire(key, ttlSeconds)
+        .expire(keys.summary(user, session), ttlSeconds)
+        .zadd(index, { score: now, member: session })
+        // Index entries of sessions that have expired go with the same write.
+        .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
+        .expire(index, ttlSeconds);
+      commands++;
+    }
+    if (memory.uncachedProfile && this.config.cosmos) {
+      transaction.set(keys.profile(user), JSON.stringify({ preferences: memory.uncachedProfile }), { ex: this.config.cosmos.cacheTtlSeconds });
+      commands++;
+    }
+    if (commands > 0) await withRedis("save", () => transaction.exec());
+  }
+}
+
+/**
+ * Activity keeps a profile alive: Cosmos counts a document's TTL from its last write, so a
+ * document not written for a day gets its TTL rewritten. This is asked on cache misses, which
+ * come at least every PROFILE_CACHE_TTL_SECONDS while a user is active: about once a day per
+ * active user, never on a cache hit.
+ */
+export function needsTtlRefresh(modifiedAt: number | undefined, now: number): boolean {
+  return modifiedAt !== undefined && now - modifiedAt > DAY_MS;
+}
+
+function parseCachedProfile(raw: unknown): Preferences | undefined {
+  if (typeof raw !== "string") return undefined;
+  try {
+    const parsed = JSON.parse(raw) as { preferences?: unknown };
+    return parsed.preferences && typeof parsed.preferences === "object" ? (parsed.preferences as Preferences) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function logProfileFailure(op: string, error: unknown): void {
+  const reason = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]!.slice(0, 160)}` : "unknown";
+  console.warn(JSON.stringify({ level: "warn", event: "profile_unavailable", op, reason }));
+}
+
+export function turnMemory(config: Config, background: (work: Promise<unknown>) => void): TurnMemory {
+  const cosmos = config.cosmos;
+  return new TurnMemory(redisClient(config), config, cosmos && (() => profileStore(cosmos)), background);
+}

@@ -1,0 +1,102 @@
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { userOf } from "../auth/caller";
+import type { Config } from "../config";
+import { readJsonBody } from "../http/body";
+import { ApiError, InvalidRequestError, ServiceUnavailableError } from "../http/errors";
+import { mergePatch } from "../http/merge-patch";
+import { utf8Length } from "../chat/text";
+import { keys } from "../memory/keys";
+import { profileStore, type Preferences, type Profile, type ProfileStore } from "../memory/profile-store";
+import { redisClient } from "../memory/redis";
+import { sessionStore } from "../memory/session-store";
+
+/** Runs work on the profile store. Cosmos failures become a clear 503; our own errors (412, 400) pass as they are. */
+async function withProfiles<T>(config: Config, work: (store: ProfileStore) => Promise<T>): Promise<T> {
+  if (!config.cosmos) {
+    throw new ServiceUnavailableError("Profiles are not configured (COSMOS_ENDPOINT, COSMOS_KEY).", { code: "profile_unavailable" });
+  }
+  try {
+    return await work(await profileStore(config.cosmos));
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]!.slice(0, 160)}` : "unknown";
+    console.warn(JSON.stringify({ level: "warn", event: "profile_unavailable", op: "api", reason }));
+    throw new ServiceUnavailableError("The profile store (Cosmos DB) is unavailable right now; try again shortly.", { code: "profile_unavailable" });
+  }
+}
+
+function isPreferences(value: unknown): value is Preferences {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The preferences a body sets, within the size every prompt can afford. */
+function preferencesFrom(value: unknown, maxBytes: number, param = "preferences"): Preferences {
+  if (!isPreferences(value)) throw new InvalidRequestError("preferences must be a JSON object.", { param });
+  if (utf8Length(JSON.stringify(value)) > maxBytes) {
+    throw new InvalidRequestError(`preferences are larger than ${maxBytes} bytes; they go into every prompt.`, { status: 413, param });
+  }
+  return value;
+}
+
+function respond(c: Context<AppEnv>, profile: Profile): Response {
+  if (profile.etag) c.header("ETag", profile.etag);
+  return c.json({ preferences: profile.preferences, updated_at: profile.updatedAt ?? null });
+}
+
+/** After a write, the next chat turn must not use the cached copy. */
+async function invalidateCache(config: Config, user: string): Promise<void> {
+  try {
+    await redisClient(config).del(keys.profile(user));
+  } catch {
+    // The write stands; the stale copy expires within PROFILE_CACHE_TTL_SECONDS.
+    console.warn(JSON.stringify({ level: "warn", event: "profile_cache_invalidation_failed" }));
+  }
+}
+
+async function write(c: Context<AppEnv>, change: (body: unknown, current: Preferences) => Preferences): Promise<Response> {
+  const config = c.get("config");
+  const user = userOf(c.get("caller"));
+  const body = await readJsonBody(c.req.raw, config.limits.maxBodyBytes);
+  const profile = await withProfiles(config, (store) => store.update(user, c.req.header("If-Match"), (current) => change(body, current)));
+  await invalidateCache(config, user);
+  return respond(c, profile);
+}
+
+/** GET, PUT, PATCH and DELETE /v1/profile: the caller's own long-term preferences. */
+export const profileRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const user = userOf(c.get("caller"));
+    const profile = await withProfiles(c.get("config"), (store) => store.read(user));
+    if (profile.etag && c.req.header("If-None-Match") === profile.etag) {
+      return c.body(null, 304, { ETag: profile.etag });
+    }
+    return respond(c, profile);
+  })
+  .put("/", (c) =>
+    write(c, (body) => {
+      if (!isPreferences(body) || !("preferences" in body)) {
+        throw new InvalidRequestError('Send { "preferences": { ... } }.', { param: "preferences" });
+      }
+      return preferencesFrom(body.preferences, c.get("config").limits.maxProfileBytes);
+    }),
+  )
+  .patch("/", (c) => {
+    const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+    if (type && type !== "application/merge-patch+json" && type !== "application/json") {
+      throw new InvalidRequestError("PATCH takes application/merge-patch+json (RFC 7396).", { status: 415 });
+    }
+    return write(c, (patch, current) => {
+      const merged = mergePatch({ preferences: current }, patch);
+      const next = isPreferences(merged) ? (merged.preferences ?? {}) : undefined;
+      return preferencesFrom(next, c.get("config").limits.maxProfileBytes);
+    });
+  })
+  .delete("/", async (c) => {
+    const config = c.get("config");
+    const user = userOf(c.get("caller"));
+    // Cosmos first: if it fails, nothing else is gone and the client can simply retry.
+    const existed = await withProfiles(config, (store) => store.remove(user));
+    const sessions = await sessionStore(config).removeAll(user);
+    return c.json({ object: "profile", deleted: true, profile_existed: existed, sessions_deleted: sessions });
+  });
