@@ -17,6 +17,10 @@ const optionalText = z.pipe(
   z.transform((s) => (s?.trim() ? s.trim() : undefined)),
 );
 const optionalUrl = z.pipe(optionalText, z.optional(z.url({ protocol: /^https?$/ })));
+const flag = z.pipe(
+  text("off"),
+  z.transform((s) => ["on", "true", "1", "yes"].includes(s.trim().toLowerCase())),
+);
 
 const schema = z.object({
   UPSTASH_REDIS_REST_URL: optionalUrl,
@@ -46,6 +50,22 @@ const schema = z.object({
   PROFILE_CACHE_TTL_SECONDS: int(1, 86_400, 300),
   PROFILE_TTL_SECONDS: int(60, 2_147_483_647, 7_776_000),
   PROFILE_MAX_BYTES: int(2, 1_000_000, 8192),
+  // An HS256 secret shorter than its hash is brute-forceable offline from a single token.
+  JWT_SECRET: z.pipe(optionalText, z.optional(z.string().check(z.minLength(32, "must be at least 32 characters")))),
+  JWT_JWKS_URL: optionalUrl,
+  JWT_AUDIENCE: optionalText,
+  JWT_ISSUER: optionalText,
+  WIDGET_TOKEN_TTL_SECONDS: int(30, 86_400, 900),
+  WIDGET_TOKEN_MAX_TTL_SECONDS: int(30, 604_800, 86_400),
+  WIDGET_MAX_TOKENS: int(1, 1_000_000, 1024),
+  WIDGET_MAX_MESSAGES: int(1, 10_000, 50),
+  WIDGET_MAX_MESSAGE_BYTES: int(64, 5_000_000, 8192),
+  RATE_LIMIT_REQUESTS: int(0, 1_000_000, 60),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400, 60),
+  AUTH_FAILURE_LIMIT: int(0, 1_000_000, 20),
+  AUTH_FAILURE_WINDOW_SECONDS: int(1, 86_400, 300),
+  ALLOWED_ORIGINS: list,
+  LOG_CONTENT: flag,
 });
 
 /** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string. */
@@ -69,7 +89,20 @@ export interface Config {
   cosmos:
     | { endpoint: string; key: string; database: string; container: string; timeoutMs: number; profileTtlSeconds: number; cacheTtlSeconds: number }
     | undefined;
-  apiKeys: string[];
+  auth: {
+    apiKeys: string[];
+    jwtSecret: string | undefined;
+    jwksUrl: string | undefined;
+    audience: string | undefined;
+    issuer: string | undefined;
+    tokenTtlSeconds: number;
+    tokenMaxTtlSeconds: number;
+  };
+  /** What a browser widget may ask for; trusted API-key callers are bound only by `limits`. */
+  widget: { maxTokens: number; maxMessages: number; maxMessageBytes: number };
+  rateLimit: { requests: number; windowSeconds: number; authFailures: number; authFailureWindowSeconds: number };
+  allowedOrigins: string[];
+  logContent: boolean;
   systemPrompt: string;
   window: { maxMessages: number; maxTokens: number };
   sessions: { ttlSeconds: number; maxStored: number };
@@ -120,7 +153,24 @@ function fromEnv(env: Env): Config {
             cacheTtlSeconds: v.PROFILE_CACHE_TTL_SECONDS,
           }
         : undefined,
-    apiKeys: v.PROXY_API_KEYS,
+    auth: {
+      apiKeys: v.PROXY_API_KEYS,
+      jwtSecret: v.JWT_SECRET,
+      jwksUrl: v.JWT_JWKS_URL,
+      audience: v.JWT_AUDIENCE,
+      issuer: v.JWT_ISSUER,
+      tokenTtlSeconds: v.WIDGET_TOKEN_TTL_SECONDS,
+      tokenMaxTtlSeconds: v.WIDGET_TOKEN_MAX_TTL_SECONDS,
+    },
+    widget: { maxTokens: v.WIDGET_MAX_TOKENS, maxMessages: v.WIDGET_MAX_MESSAGES, maxMessageBytes: v.WIDGET_MAX_MESSAGE_BYTES },
+    rateLimit: {
+      requests: v.RATE_LIMIT_REQUESTS,
+      windowSeconds: v.RATE_LIMIT_WINDOW_SECONDS,
+      authFailures: v.AUTH_FAILURE_LIMIT,
+      authFailureWindowSeconds: v.AUTH_FAILURE_WINDOW_SECONDS,
+    },
+    allowedOrigins: v.ALLOWED_ORIGINS,
+    logContent: v.LOG_CONTENT,
     systemPrompt: v.SYSTEM_PROMPT,
     window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS },
     sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED },

@@ -4,14 +4,17 @@ import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/middleware";
 import { chatCompletions } from "./chat/handler";
 import { loadConfig } from "./config";
+import { corsForWidgets } from "./http/cors";
 import { errorResponse } from "./http/error-response";
 import { NotFoundError } from "./http/errors";
 import { requestId } from "./http/request-id";
 import { ServerTiming } from "./http/server-timing";
+import { limitPerUser } from "./limits/middleware";
 import { healthRoutes } from "./routes/health";
 import { modelRoutes } from "./routes/models";
 import { profileRoutes } from "./routes/profile";
 import { sessionRoutes } from "./routes/sessions";
+import { tokenRoutes } from "./routes/tokens";
 
 const app = new Hono<AppEnv>();
 
@@ -24,12 +27,17 @@ app.use(async (c, next) => {
   // Chat sets its own (it knows when its headers leave); everything else reports what it measured.
   if (!c.res.headers.has("Server-Timing") && timing.header()) c.res.headers.set("Server-Timing", timing.header());
 });
+// Before authentication: a browser's preflight carries no credentials.
+app.use("/v1/*", corsForWidgets);
 
 app.route("/", healthRoutes);
 
 app.use("/v1/*", authenticate);
 app.post("/v1/chat/completions", chatCompletions);
 app.route("/v1/models", modelRoutes);
+app.route("/v1/tokens", tokenRoutes);
+app.use("/v1/sessions/*", limitPerUser);
+app.use("/v1/profile/*", limitPerUser);
 app.route("/v1/sessions", sessionRoutes);
 app.route("/v1/profile", profileRoutes);
 

@@ -1,12 +1,17 @@
 import type { Context } from "hono";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
 import type { AppEnv } from "../app-env";
+import type { Config } from "../config";
+import { checkUserLimit, enforce, rateLimitHeaders } from "../limits/rate-limit";
 import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
 import { InvalidRequestError, UpstreamError } from "../http/errors";
+import { log } from "../http/log";
 import { newSessionId, validId } from "../http/ids";
 import { toStoredMessage } from "../memory/stored-message";
-import { turnMemory, type LoadedMemory } from "../memory/turn-memory";
+import { redisClient, withRedis } from "../memory/redis";
+import { RedisBatch } from "../memory/redis-batch";
+import { turnMemory, type LoadedMemory, type TurnMemory, type TurnTarget } from "../memory/turn-memory";
 import { startCompletion, upstreamClient } from "../upstream/client";
 import { splitConversation } from "./conversation";
 import { resolveModel } from "./model";
@@ -14,6 +19,7 @@ import { buildSystemMessage, instructionText } from "./prompt";
 import { relayStream } from "./relay";
 import { replyFromCompletion, type AssistantMessage } from "./reply";
 import { parseChatRequest } from "./validate";
+import { applyWidgetPolicy, requestLimits } from "./widget-policy";
 import { slideWindow } from "./trim";
 
 const NO_MEMORY: LoadedMemory = { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined };
@@ -24,26 +30,21 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const caller = c.get("caller");
   const timing = c.get("timing");
 
-  const request = parseChatRequest(await readJsonBody(c.req.raw, config.limits.maxBodyBytes), config.limits);
-  const user = userOf(caller, request.user);
+  const parsed = parseChatRequest(await readJsonBody(c.req.raw, config.limits.maxBodyBytes), requestLimits(caller, config));
+  const user = userOf(caller, parsed.user);
   const stateful = c.req.header("X-Session-Store")?.trim().toLowerCase() !== "false";
   const sessionHeader = c.req.header("X-Session-Id");
   const session = sessionHeader !== undefined ? validId(sessionHeader, "X-Session-Id") : stateful ? newSessionId() : undefined;
   // Known from here on, errors included, so a client can tell which session a failure concerns.
   if (session) c.header("X-Session-Id", session);
-  const model = resolveModel(request.model, caller, config.upstream);
-  const conversation = splitConversation(request.messages);
-  if (conversation.instructions.length > 0 && caller.kind === "widget") {
-    throw new InvalidRequestError("System and developer messages are not accepted from widget tokens.", {
-      param: "messages",
-      code: "instructions_not_allowed",
-    });
-  }
+  const model = resolveModel(parsed.model, caller, config.upstream);
+  const conversation = splitConversation(parsed.messages);
+  const request = applyWidgetPolicy(parsed, conversation, caller, config.widget);
   const upstream = upstreamClient(config);
   const target = { user, session: stateful ? session : undefined };
   const store = target.session || config.cosmos ? turnMemory(config, (work) => c.executionCtx.waitUntil(work)) : undefined;
 
-  const memory = store ? await timing.measure("memory", () => store.load(target, config.window.maxMessages - 1)) : NO_MEMORY;
+  const { memory, limitHeaders } = await timing.measure("memory", () => loadMemory(config, store, target));
   // Stored history is authoritative; the client's copy only starts a session that has none.
   const seed = memory.messages.length === 0 ? conversation.earlier : [];
   const system = buildSystemMessage({
@@ -60,6 +61,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   });
 
   const headers = new Headers({
+    ...limitHeaders,
     "X-History-Kept": String(window.kept),
     "X-History-Dropped": String(window.dropped),
     "X-Prompt-Tokens-Estimated": String(window.estimatedTokens),
@@ -80,9 +82,9 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   if (request.stream) {
     const relay = relayStream(response.body, {
       idleTimeoutMs: config.upstream.idleTimeoutMs,
+      clientGone: c.req.raw.signal,
       complete: persist,
-      onFailure: (reason) =>
-        console.warn(JSON.stringify({ level: "warn", event: "stream_failed", request_id: c.get("requestId"), reason })),
+      onFailure: (reason) => log("warn", "stream_failed", { request_id: c.get("requestId"), reason }),
     });
     c.executionCtx.waitUntil(relay.finished);
     headers.set("Content-Type", "text/event-stream; charset=utf-8");
@@ -103,6 +105,29 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   headers.set("Content-Type", response.headers.get("Content-Type") ?? "application/json");
   headers.set("Server-Timing", timing.header());
   return c.newResponse(text, 200, Object.fromEntries(headers));
+}
+
+/**
+ * The rate-limit check and the turn's reads, sent together as one Upstash request. A user over
+ * the limit gets 429 before anything else is done for them (Cosmos included).
+ */
+async function loadMemory(config: Config, store: TurnMemory | undefined, target: TurnTarget) {
+  const batch = store ? store.batch() : config.rateLimit.requests > 0 ? new RedisBatch(redisClient(config)) : undefined;
+  if (!batch) return { memory: NO_MEMORY, limitHeaders: {} };
+  let limitHeaders: Record<string, string> = {};
+  const verdict = checkUserLimit(config, batch, target.user);
+  const admitted = withRedis("rate_limit", async () => {
+    const checked = await verdict;
+    if (checked) limitHeaders = rateLimitHeaders(checked);
+    enforce(checked);
+  });
+  const loading = store ? store.load(target, config.window.maxMessages - 1, batch, admitted) : Promise.resolve(NO_MEMORY);
+  // Failures surface through the promises above; none may go unobserved meanwhile.
+  admitted.catch(() => {});
+  loading.catch(() => {});
+  await batch.flush().catch(() => {});
+  await admitted;
+  return { memory: await loading, limitHeaders };
 }
 
 async function readUpstreamBody(response: Response, timeoutMs: number): Promise<string> {

@@ -3,8 +3,10 @@ import { ReplyBuilder, type AssistantMessage } from "./reply";
 import { SseParser } from "./sse";
 
 export interface RelayOptions {
-  /** Longest silence tolerated from the upstream between two reads. */
+  /** Longest silence tolerated from the upstream between two reads, and from the client in taking one. */
   idleTimeoutMs: number;
+  /** Aborts when the client disconnects (the incoming request's signal). */
+  clientGone?: AbortSignal;
   /**
    * Saves the finished turn. The client sees `data: [DONE]` only after it resolves, so the next
    * request always finds this turn; if it throws, the stream ends with an error event instead.
@@ -22,17 +24,25 @@ function errorEvent(error: ApiError): string {
 
 class IdleTimeout extends Error {}
 
-async function readWithin<T>(read: Promise<T>, ms: number): Promise<T> {
+/** `work`, unless `ms` pass or `signal` aborts first (then IdleTimeout). */
+async function within<T>(work: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     return await Promise.race([
-      read,
+      work,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new IdleTimeout()), ms);
+        if (signal) {
+          onAbort = () => reject(new IdleTimeout());
+          if (signal.aborted) onAbort();
+          else signal.addEventListener("abort", onAbort, { once: true });
+        }
       }),
     ]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -46,12 +56,16 @@ async function readWithin<T>(read: Promise<T>, ms: number): Promise<T> {
 export function relayStream(upstream: ReadableStream<Uint8Array>, options: RelayOptions) {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
+  // A client that went away errors the stream; nobody else will look at these.
+  writer.closed.catch(() => {});
   let clientGone = false;
 
+  // A write to a client that disconnected may never settle: stop waiting when the request's signal
+  // says it left, or when it has not taken a chunk for as long as we would wait on the upstream.
   const send = async (text: string) => {
     if (clientGone) return;
     try {
-      await writer.write(encoder.encode(text));
+      await within(writer.write(encoder.encode(text)), options.idleTimeoutMs, options.clientGone);
     } catch {
       clientGone = true;
     }
@@ -90,7 +104,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
 
     try {
       while (!failure) {
-        const { done, value } = await readWithin(reader.read(), options.idleTimeoutMs);
+        const { done, value } = await within(reader.read(), options.idleTimeoutMs);
         if (done) break;
         await handle(parser.push(value));
       }

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
 import { ConfigError } from "../config";
 import { ApiError, internalError } from "./errors";
+import { describeError, log } from "./log";
 
 function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -19,9 +20,7 @@ function asApiError(error: unknown): ApiError {
 export function errorResponse(error: unknown, c: Context<AppEnv>): Response {
   const apiError = asApiError(error);
   if (apiError.status >= 500 && !(error instanceof ApiError)) {
-    // Name and first line only: messages of unexpected errors may quote request content.
-    const detail = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]!.slice(0, 200)}` : "non-error thrown";
-    console.error(JSON.stringify({ level: "error", event: "unhandled", request_id: c.get("requestId"), error: detail }));
+    log("error", "unhandled", { request_id: c.get("requestId"), error: describeError(error) });
   }
   const requestId = c.get("requestId");
   return c.json(apiError.toJSON(), apiError.status, { ...apiError.headers, ...(requestId ? { "X-Request-Id": requestId } : {}) });

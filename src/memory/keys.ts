@@ -8,4 +8,11 @@ export const keys = {
   summary: (user: string, session: string) => `session:{${user}}:{${session}}:summary`,
   sessionIndex: (user: string) => `sessions:{${user}}`,
   profile: (user: string) => `profile:{${user}}`,
+  /** @upstash/ratelimit writes `{prefix}:{identifier}:{window}` (with a TTL) from these. */
+  rateLimit: {
+    userPrefix: "ratelimit:user",
+    user: (user: string) => `{${user}}`,
+    authFailurePrefix: "ratelimit:auth-failures",
+    ip: (ip: string) => `{${ip}}`,
+  },
 };

@@ -1,6 +1,7 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config";
-import { ServiceUnavailableError } from "../http/errors";
+import { ApiError, ServiceUnavailableError } from "../http/errors";
+import { log } from "../http/log";
 
 const clients = new WeakMap<NonNullable<Config["redis"]>, Redis>();
 
@@ -47,7 +48,8 @@ export async function withRedis<T>(what: string, work: () => Promise<T>): Promis
   try {
     return await work();
   } catch (error) {
-    console.error(JSON.stringify({ level: "error", event: "redis_failed", op: what, error: describeRedisError(error) }));
+    if (error instanceof ApiError) throw error; // a verdict (429), not a failure
+    log("error", "redis_failed", { op: what, error: describeRedisError(error) });
     throw new ServiceUnavailableError("Session memory (Redis) is unavailable right now; try again shortly.", {
       code: "memory_unavailable",
     });

@@ -1,9 +1,11 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
+import { describeError, log } from "../http/log";
 import { keys } from "./keys";
 import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
 import { redisClient, withRedis } from "./redis";
+import { RedisBatch } from "./redis-batch";
 import { parseStoredMessages } from "./stored-message";
 
 const DAY_MS = 86_400_000;
@@ -27,8 +29,9 @@ export interface TurnTarget {
 
 /**
  * The memory of one chat turn, in as few round trips as the design allows: one Upstash pipeline
- * to load (history, summary, cached profile), a Cosmos point read only when the profile is not
- * cached, and one Upstash transaction to save (the turn, and the profile into the cache).
+ * to load (history, summary, cached profile, and whatever the caller adds: the rate limit), a
+ * Cosmos point read only when the profile is not cached, and one Upstash transaction to save
+ * (the turn, and the profile into the cache).
  */
 export class TurnMemory {
   constructor(
@@ -40,21 +43,28 @@ export class TurnMemory {
     private readonly background: (work: Promise<unknown>) => void,
   ) {}
 
-  async load({ user, session }: TurnTarget, count: number): Promise<LoadedMemory> {
+  /** A batch for this turn's Redis reads; the caller may add its own commands before sending it. */
+  batch(): RedisBatch {
+    return new RedisBatch(this.redis);
+  }
+
+  /**
+   * Queues the turn's reads (the last `count` messages, the summary, the cached profile) in
+   * `batch`, and resolves with what the cache lacked filled in from Cosmos once the caller has
+   * sent the batch and `admitted` (the rate limit's verdict) allows any further work.
+   */
+  async load({ user, session }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve()): Promise<LoadedMemory> {
     const memory: LoadedMemory = { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined };
-    if (!session && !this.profiles) return memory;
+    const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
+    const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
+    const cachedProfile = this.profiles ? batch.add<unknown>((p) => p.get(keys.profile(user))) : undefined;
 
-    const pipeline = this.redis.pipeline();
-    if (session) pipeline.lrange(keys.session(user, session), -count, -1).get<string>(keys.summary(user, session));
-    if (this.profiles) pipeline.get<string>(keys.profile(user));
-    const results = await withRedis("load", () => pipeline.exec<unknown[]>());
-
-    if (session) {
-      memory.messages = parseStoredMessages(results[0]);
-      memory.summary = typeof results[1] === "string" ? results[1] : null;
-    }
+    const [storedMessages, storedSummary, storedProfile] = await withRedis("load", () => Promise.all([messages, summary, cachedProfile]));
+    memory.messages = parseStoredMessages(storedMessages);
+    memory.summary = typeof storedSummary === "string" ? storedSummary : null;
     if (this.profiles) {
-      const cached = parseCachedProfile(results.at(-1));
+      const cached = parseCachedProfile(storedProfile);
+      await admitted;
       if (cached) memory.preferences = cached;
       else await this.loadProfile(user, memory);
     }
@@ -124,8 +134,7 @@ function parseCachedProfile(raw: unknown): Preferences | undefined {
 }
 
 function logProfileFailure(op: string, error: unknown): void {
-  const reason = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]!.slice(0, 160)}` : "unknown";
-  console.warn(JSON.stringify({ level: "warn", event: "profile_unavailable", op, reason }));
+  log("warn", "profile_unavailable", { op, reason: describeError(error) });
 }
 
 export function turnMemory(config: Config, background: (work: Promise<unknown>) => void): TurnMemory {

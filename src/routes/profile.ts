@@ -4,6 +4,7 @@ import { userOf } from "../auth/caller";
 import type { Config } from "../config";
 import { readJsonBody } from "../http/body";
 import { ApiError, InvalidRequestError, ServiceUnavailableError } from "../http/errors";
+import { describeError, log } from "../http/log";
 import { mergePatch } from "../http/merge-patch";
 import { utf8Length } from "../chat/text";
 import { keys } from "../memory/keys";
@@ -20,8 +21,7 @@ async function withProfiles<T>(config: Config, work: (store: ProfileStore) => Pr
     return await work(await profileStore(config.cosmos));
   } catch (error) {
     if (error instanceof ApiError) throw error;
-    const reason = error instanceof Error ? `${error.name}: ${error.message.split("\n")[0]!.slice(0, 160)}` : "unknown";
-    console.warn(JSON.stringify({ level: "warn", event: "profile_unavailable", op: "api", reason }));
+    log("warn", "profile_unavailable", { op: "api", reason: describeError(error) });
     throw new ServiceUnavailableError("The profile store (Cosmos DB) is unavailable right now; try again shortly.", { code: "profile_unavailable" });
   }
 }
@@ -50,7 +50,7 @@ async function invalidateCache(config: Config, user: string): Promise<void> {
     await redisClient(config).del(keys.profile(user));
   } catch {
     // The write stands; the stale copy expires within PROFILE_CACHE_TTL_SECONDS.
-    console.warn(JSON.stringify({ level: "warn", event: "profile_cache_invalidation_failed" }));
+    log("warn", "profile_cache_invalidation_failed");
   }
 }
 

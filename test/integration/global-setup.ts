@@ -5,8 +5,10 @@ import { startRedisServer } from "../../dev/redis-server";
 import { startStack } from "../../dev/stack";
 import { startUpstashServer } from "../../dev/upstash/server";
 import { startFaultProxy } from "../../dev/fault-proxy";
+import { startJwksServer } from "../support/jwks-server";
 
 const UPSTASH_TOKEN = "integration-upstash-token";
+export const JWT_SECRET = "integration-jwt-secret-of-at-least-32-characters";
 
 /**
  * One real stack for all integration tests: redis-server, our Upstash REST server in front of it
@@ -20,6 +22,7 @@ export default async function setup(project: TestProject) {
   const faults = await startFaultProxy(upstash.url);
   const cosmos = await startCosmosEmulator({ database: "agent-db", container: "user-memory" });
   const cosmosFaults = await startFaultProxy(cosmos.endpoint);
+  const jwks = await startJwksServer();
   const stack = await startStack({
     devVars: false,
     workerOutput: process.env.WORKER_OUTPUT === "1",
@@ -35,6 +38,18 @@ export default async function setup(project: TestProject) {
       COSMOS_ENDPOINT: cosmosFaults.url,
       COSMOS_KEY: cosmos.key,
       COSMOS_TIMEOUT_MS: "800",
+      JWT_SECRET,
+      JWT_JWKS_URL: jwks.url,
+      JWT_AUDIENCE: "concierge-tests",
+      JWT_ISSUER: "https://auth.example.test",
+      ALLOWED_ORIGINS: "https://widget.example.test, https://shop.example.test",
+      ALLOWED_MODELS: "mock-small,mock-large",
+      WIDGET_MAX_TOKENS: "256",
+      // Generous enough for every other test, small enough that the rate-limit test hits it fast.
+      RATE_LIMIT_REQUESTS: "40",
+      RATE_LIMIT_WINDOW_SECONDS: "2",
+      AUTH_FAILURE_LIMIT: "5",
+      AUTH_FAILURE_WINDOW_SECONDS: "2",
     },
   });
   project.provide("stack", {
@@ -46,12 +61,15 @@ export default async function setup(project: TestProject) {
     cosmosEndpoint: cosmos.endpoint,
     cosmosKey: cosmos.key,
     cosmosFaultProxyUrl: cosmosFaults.url,
+    jwtSecret: JWT_SECRET,
+    jwksKeys: jwks.keys,
   });
   return async () => {
     await stack.stop();
     await faults.close();
     await cosmosFaults.close();
     await cosmos.close();
+    await jwks.close();
     await upstash.close();
     await redis.stop();
   };

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { requestsThrough } from "../../dev/fault-proxy";
-import { directRedis, keysOf, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
+import { allKeysOf, directRedis, keysOf, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();
 afterAll(() => redis.quit());
@@ -109,12 +109,14 @@ describe("session memory through the official openai client", () => {
     const user = uniqueId("ttl");
     await openaiFor(user, { "X-Session-Id": "a" }).chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: "hi" }] });
     await openaiFor(user, { "X-Session-Id": "b" }).chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: "hi" }] });
-    const keys = await keysOf(redis, user);
-    expect(keys).toEqual([`profile:{${user}}`, `session:{${user}}:{a}`, `session:{${user}}:{b}`, `sessions:{${user}}`]);
-    for (const key of keys) {
-      const ttl = await redis.ttl(key);
-      // Sessions live SESSION_TTL_SECONDS from their last turn; the profile cache PROFILE_CACHE_TTL_SECONDS.
-      const [min, max] = key.startsWith("profile:") ? [250, 300] : [3500, 3600];
+    expect(await keysOf(redis, user)).toEqual([`profile:{${user}}`, `session:{${user}}:{a}`, `session:{${user}}:{b}`, `sessions:{${user}}`]);
+    const all = await allKeysOf(redis, user);
+    expect(all.some((key) => key.startsWith("ratelimit:user:"))).toBe(true);
+    for (const key of all) {
+      const ttl = await redis.pttl(key);
+      // Sessions live SESSION_TTL_SECONDS from their last turn, the profile cache
+      // PROFILE_CACHE_TTL_SECONDS, rate-limit counters a couple of windows (2 s here).
+      const [min, max] = key.startsWith("profile:") ? [250_000, 300_000] : key.startsWith("ratelimit:") ? [1, 10_000] : [3_500_000, 3_600_000];
       expect(ttl, key).toBeGreaterThan(min);
       expect(ttl, key).toBeLessThanOrEqual(max);
     }

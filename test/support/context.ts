@@ -13,6 +13,8 @@ export interface StackInfo {
   cosmosEndpoint: string;
   cosmosKey: string;
   cosmosFaultProxyUrl: string;
+  jwtSecret: string;
+  jwksKeys: Array<{ kid: string; alg: "RS256" | "ES256"; privateKeyPem: string }>;
 }
 
 declare module "vitest" {
@@ -62,7 +64,12 @@ export function proxyFetch(path: string, init: RequestInit & { user?: string } =
   return fetch(`${url}${path}`, { ...init, headers });
 }
 
-/** Every key of one user, straight from Redis. */
+/** Every key holding one user's data (sessions, index, cached profile), straight from Redis. */
 export async function keysOf(redis: IORedis, user: string): Promise<string[]> {
+  return (await allKeysOf(redis, user)).filter((key) => !key.startsWith("ratelimit:"));
+}
+
+/** Every key naming the user, rate-limit counters included. */
+export async function allKeysOf(redis: IORedis, user: string): Promise<string[]> {
   return (await redis.keys(`*{${user}}*`)).sort();
 }

@@ -1,0 +1,69 @@
+import type { Caller } from "../auth/caller";
+import type { Config } from "../config";
+import { InvalidRequestError } from "../http/errors";
+import type { Conversation } from "./conversation";
+import type { ChatRequest } from "./schema";
+
+/**
+ * What a browser widget may set. Anything else (service_tier, store, metadata, logit_bias,
+ * prediction, a provider's extension...) could raise the bill or the blast radius of a hostile
+ * page, so it is refused by name rather than passed on. Trusted API-key callers pass anything.
+ */
+const WIDGET_FIELDS = new Set([
+  "model",
+  "messages",
+  "stream",
+  "stream_options",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stop",
+  "presence_penalty",
+  "frequency_penalty",
+  "seed",
+  "response_format",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "n",
+  "user",
+]);
+
+/** A widget's request limits: the stricter of the deployment's and the widget's. */
+export function requestLimits(caller: Caller, config: Config): Pick<Config["limits"], "maxMessages" | "maxMessageBytes"> {
+  if (caller.kind !== "widget") return config.limits;
+  return {
+    maxMessages: Math.min(config.limits.maxMessages, config.widget.maxMessages),
+    maxMessageBytes: Math.min(config.limits.maxMessageBytes, config.widget.maxMessageBytes),
+  };
+}
+
+/**
+ * Applies what a widget token may and may not do: no system or developer messages (the
+ * operator's prompt stands), only the fields above, and an answer no longer than
+ * WIDGET_MAX_TOKENS (a larger ask is lowered to it, a missing one set to it).
+ */
+export function applyWidgetPolicy(request: ChatRequest, conversation: Conversation, caller: Caller, widget: Config["widget"]): ChatRequest {
+  if (caller.kind !== "widget") return request;
+  if (conversation.instructions.length > 0) {
+    throw new InvalidRequestError("System and developer messages are not accepted from widget tokens.", {
+      param: "messages",
+      code: "instructions_not_allowed",
+    });
+  }
+  const refused = Object.keys(request).find((field) => !WIDGET_FIELDS.has(field));
+  if (refused) {
+    throw new InvalidRequestError(`'${refused}' is not accepted from widget tokens.`, { param: refused, code: "field_not_allowed" });
+  }
+  // The client's `user` names nobody we trust; the token does.
+  const { user: _ignored, ...rest } = request;
+  const capped: ChatRequest = { ...rest };
+  const asked = [capped.max_tokens, capped.max_completion_tokens].filter((v): v is number => typeof v === "number");
+  if (asked.length === 0) capped.max_tokens = widget.maxTokens;
+  for (const field of ["max_tokens", "max_completion_tokens"] as const) {
+    const value = capped[field];
+    if (typeof value === "number" && value > widget.maxTokens) capped[field] = widget.maxTokens;
+  }
+  return capped;
+}

@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import type { AppEnv } from "../app-env";
+
+const EXPOSED = [
+  "X-Request-Id",
+  "X-Session-Id",
+  "X-History-Kept",
+  "X-History-Dropped",
+  "X-Prompt-Tokens-Estimated",
+  "X-Memory-Degraded",
+  "Retry-After",
+  "x-ratelimit-limit-requests",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-reset-requests",
+];
+
+const policies = new WeakMap<readonly string[], MiddlewareHandler>();
+
+/**
+ * CORS for browser widgets: only the origins in ALLOWED_ORIGINS get a grant (none by default).
+ * Widgets send a bearer token, never cookies, so no credentials are allowed; X-User-Id is not an
+ * allowed header, because a browser has no business acting for a user it names itself.
+ */
+export const corsForWidgets: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const origins = c.get("config").allowedOrigins;
+  let policy = policies.get(origins);
+  if (!policy) {
+    policy = cors({
+      origin: (origin) => (origins.includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "X-Session-Id", "X-Session-Store", "X-Request-Id", "If-Match", "If-None-Match"],
+      exposeHeaders: EXPOSED,
+      maxAge: 600,
+    });
+    policies.set(origins, policy);
+  }
+  return policy(c, next);
+};
