@@ -23,7 +23,11 @@ concierge is running
 try it:
 
 ${curl}
+${stack.demoUrl ? `
+or open the demo widget (a chat that remembers, as ${"demo-user"}):
 
+  ${stack.demoUrl}
+` : ""}
 Ctrl-C stops everything.
 `);
   let stopping = false;

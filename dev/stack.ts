@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CONFIG_NAMES } from "../src/config";
@@ -12,6 +12,9 @@ const ROOT = resolve(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 
 export const DEV_API_KEY = "sk-concierge-dev";
+/** Signs the demo's widget tokens locally; any real deployment sets its own (wrangler secret put). */
+const DEV_JWT_SECRET = "dev-only-jwt-secret-for-npm-run-dev-0000";
+const DEMO_USER = "demo-user";
 const DEV_UPSTASH_TOKEN = "dev-upstash-token";
 const MOCK_UPSTREAM_KEY = "sk-mock-upstream";
 
@@ -22,6 +25,8 @@ export interface StackOptions {
   devVars?: boolean;
   /** Print the worker's own output (default true). */
   workerOutput?: boolean;
+  /** Also append the worker's output to this file (tests read what the worker logged). */
+  workerLogFile?: string;
 }
 
 export interface Stack {
@@ -31,6 +36,8 @@ export interface Stack {
   upstash: { url: string; token: string; backend: string };
   upstream: { url: string; mock: boolean };
   cosmos: { endpoint: string; emulator: boolean };
+  /** The demo page with a fresh widget token for `demo-user` in its fragment (when JWT_SECRET is set). */
+  demoUrl: string | undefined;
   /** Everything the worker was started with (secrets included: for tests and the banner). */
   vars: Record<string, string>;
   /** The worker's output so far, for diagnosing a failed start. */
@@ -68,6 +75,18 @@ async function waitForWorker(url: string, child: ChildProcess, log: () => string
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`wrangler dev did not become ready within ${timeoutMs} ms:\n${log()}`);
+}
+
+/** Mints a widget token for the demo user, the way a site's backend would, and puts it in the demo's link. */
+async function demoLink(url: string, apiKey: string): Promise<string | undefined> {
+  const res = await fetch(`${url}/v1/tokens`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ user: DEMO_USER, ttl_seconds: 86_400 }),
+  });
+  if (!res.ok) return undefined;
+  const { token } = (await res.json()) as { token: string };
+  return `${url}/#token=${token}`;
 }
 
 /**
@@ -119,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const vars: Record<string, string> = {
       PROXY_API_KEYS: DEV_API_KEY,
+      JWT_SECRET: DEV_JWT_SECRET,
       ...(mock ? { DEFAULT_MODEL: "mock-small" } : {}),
       ...Object.fromEntries(CONFIG_NAMES.filter((name) => given[name] !== undefined).map((name) => [name, given[name]!])),
       UPSTASH_REDIS_REST_URL: upstash.url,
@@ -149,6 +169,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const collect = (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20_000);
       if (options.workerOutput !== false) process.stdout.write(chunk);
+      if (options.workerLogFile) appendFileSync(options.workerLogFile, chunk);
     };
     child.stdout!.on("data", collect);
     child.stderr!.on("data", collect);
@@ -162,10 +183,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }),
     );
     await waitForWorker(url, child, () => log);
+    const apiKey = vars.PROXY_API_KEYS!.split(",")[0]!.trim();
 
     return {
       url,
-      apiKey: vars.PROXY_API_KEYS!.split(",")[0]!.trim(),
+      apiKey,
+      demoUrl: await demoLink(url, apiKey),
       upstash,
       upstream: { url: vars.OPENAI_BASE_URL!, mock: Boolean(mock) },
       cosmos,

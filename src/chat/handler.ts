@@ -20,6 +20,7 @@ import { relayStream } from "./relay";
 import { replyFromCompletion, type AssistantMessage } from "./reply";
 import { parseChatRequest } from "./validate";
 import { applyWidgetPolicy, requestLimits } from "./widget-policy";
+import { messageText } from "./text";
 import { slideWindow } from "./trim";
 
 const NO_MEMORY: LoadedMemory = { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined };
@@ -69,10 +70,25 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   if (session) headers.set("X-Session-Id", session);
   if (memory.degraded.length > 0) headers.set("X-Memory-Degraded", memory.degraded.join(", "));
 
+  // One line per turn for the operator: what the window did, never what was said (unless LOG_CONTENT).
+  const turnLog = {
+    request_id: c.get("requestId"),
+    model,
+    stream: Boolean(request.stream),
+    history_kept: window.kept,
+    history_dropped: window.dropped,
+    prompt_tokens_estimated: window.estimatedTokens,
+    ...(memory.degraded.length ? { degraded: memory.degraded } : {}),
+  };
   const persist = async (reply: AssistantMessage) => {
-    if (!store) return;
-    const turn = target.session ? [...seed, ...conversation.newTurn, reply].map(toStoredMessage) : [];
-    await timing.measure("persist", () => store.save(target, turn, memory));
+    if (store) {
+      const turn = target.session ? [...seed, ...conversation.newTurn, reply].map(toStoredMessage) : [];
+      await timing.measure("persist", () => store.save(target, turn, memory));
+    }
+    log("info", "chat_turn", {
+      ...turnLog,
+      ...(config.logContent ? { content: { new_turn: conversation.newTurn.map(messageText), reply: messageText(reply) } } : {}),
+    });
   };
 
   const body = { ...request, model, messages: window.messages } as ChatCompletionCreateParams;
@@ -84,7 +100,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       idleTimeoutMs: config.upstream.idleTimeoutMs,
       clientGone: c.req.raw.signal,
       complete: persist,
-      onFailure: (reason) => log("warn", "stream_failed", { request_id: c.get("requestId"), reason }),
+      onFailure: (reason) => log("warn", "stream_failed", { ...turnLog, reason }),
     });
     c.executionCtx.waitUntil(relay.finished);
     headers.set("Content-Type", "text/event-stream; charset=utf-8");

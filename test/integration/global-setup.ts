@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startCosmosEmulator } from "../../dev/cosmos/emulator";
 import { freePort } from "../../dev/ports";
@@ -23,9 +26,11 @@ export default async function setup(project: TestProject) {
   const cosmos = await startCosmosEmulator({ database: "agent-db", container: "user-memory" });
   const cosmosFaults = await startFaultProxy(cosmos.endpoint);
   const jwks = await startJwksServer();
+  const workerLogFile = join(mkdtempSync(join(tmpdir(), "concierge-log-")), "worker.log");
   const stack = await startStack({
     devVars: false,
     workerOutput: process.env.WORKER_OUTPUT === "1",
+    workerLogFile,
     env: {
       PORT: String(await freePort()),
       PROXY_API_KEYS: "sk-integration-1,sk-integration-2",
@@ -63,6 +68,8 @@ export default async function setup(project: TestProject) {
     cosmosFaultProxyUrl: cosmosFaults.url,
     jwtSecret: JWT_SECRET,
     jwksKeys: jwks.keys,
+    workerLogFile,
+    secrets: [UPSTASH_TOKEN, JWT_SECRET, cosmos.key, stack.vars.OPENAI_API_KEY!, ...stack.vars.PROXY_API_KEYS!.split(",")],
   });
   return async () => {
     await stack.stop();

@@ -15,6 +15,10 @@ export interface StackInfo {
   cosmosFaultProxyUrl: string;
   jwtSecret: string;
   jwksKeys: Array<{ kid: string; alg: "RS256" | "ES256"; privateKeyPem: string }>;
+  /** Everything the worker has printed so far. */
+  workerLogFile: string;
+  /** Every secret the stack runs with, to look for where none may appear. */
+  secrets: string[];
 }
 
 declare module "vitest" {
