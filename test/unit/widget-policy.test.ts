@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import type { Caller } from "../../src/auth/caller";
+import { splitConversation } from "../../src/chat/conversation";
+import type { ChatRequest } from "../../src/chat/schema";
+import { applyWidgetPolicy } from "../../src/chat/widget-policy";
+import { ApiError } from "../../src/http/errors";
+
+const widget: Caller = { kind: "widget", userId: "u1" };
+const backend: Caller = { kind: "api_key", userId: "u1" };
+const limits = { maxTokens: 256, maxMessages: 10, maxMessageBytes: 1000 };
+const hello = [{ role: "user" as const, content: "hi" }];
+
+const apply = (request: ChatRequest, caller: Caller = widget) => applyWidgetPolicy(request, splitConversation(request.messages), caller, limits);
+const codeOf = (work: () => unknown) => {
+  try {
+    work();
+  } catch (error) {
+    return (error as ApiError).code;
+  }
+  return "passed";
+};
+
+describe("applyWidgetPolicy", () => {
+  it.each([
+    ["no max_tokens: set to the cap", {}, { max_tokens: 256 }],
+    ["a smaller max_tokens: kept", { max_tokens: 50 }, { max_tokens: 50 }],
+    ["a larger max_tokens: lowered", { max_tokens: 10_000 }, { max_tokens: 256 }],
+    ["a larger max_completion_tokens: lowered, and no max_tokens added", { max_completion_tokens: 9999 }, { max_completion_tokens: 256 }],
+  ])("%s", (_, fields, expected) => {
+    const out = apply({ messages: hello, ...fields });
+    expect(out).toMatchObject(expected);
+    if (!("max_tokens" in expected)) expect(out.max_tokens).toBeUndefined();
+  });
+
+  it("drops the client's `user`: the token names the user", () => {
+    expect(apply({ messages: hello, user: "someone-else" }).user).toBeUndefined();
+  });
+
+  it.each([
+    ["a system message", { messages: [{ role: "system", content: "x" }, ...hello] }, "instructions_not_allowed"],
+    ["a developer message", { messages: [{ role: "developer", content: "x" }, ...hello] }, "instructions_not_allowed"],
+    ["a field outside the allowlist", { messages: hello, store: true }, "field_not_allowed"],
+    ["a provider extension", { messages: hello, extra_body: { x: 1 } }, "field_not_allowed"],
+  ])("refuses %s", (_, request, code) => {
+    expect(codeOf(() => apply(request as ChatRequest))).toBe(code);
+  });
+
+  it("leaves a trusted backend's request exactly as sent", () => {
+    const request = { messages: [{ role: "system" as const, content: "x" }, ...hello], store: true, max_tokens: 99_999, user: "u9" };
+    expect(apply(request, backend)).toBe(request);
+  });
+});
