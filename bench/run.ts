@@ -124,7 +124,7 @@ async function main() {
     results.throughput_turns_per_s = Number(((CONCURRENCY * 20) / ((performance.now() - started) / 1000)).toFixed(1));
     results.cpu_us_per_turn = measureCpu();
 
-    execFileSync(join(import.meta.dirname, "..", "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
+    execFileSync(join(import.meta.dirname, "..", "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--env", "production", "--outdir", "dist"], {
       cwd: join(import.meta.dirname, ".."),
       stdio: "ignore",
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
