@@ -75,9 +75,9 @@ describe("Redis failures", () => {
     expect(await upstreamRequests(marker)).toEqual([]);
   });
 
-  it("a Redis error is a 503 with a clear message and no internals", async () => {
-    const user = uniqueId("redis-error");
-    await injectFault(stack().faultProxyUrl, { match: user, mode: "error" });
+  it.each(["error", "reset"] as const)("a Redis that fails (%s) is a 503 with a clear message and no internals", async (mode) => {
+    const user = uniqueId(`redis-${mode}`);
+    await injectFault(stack().faultProxyUrl, { match: user, mode });
     const res = await chat(user, "hi");
     expect(res.status).toBe(503);
     expect((await errorOf(res)).message).toBe("Session memory (Redis) is unavailable right now; try again shortly.");
