@@ -34,6 +34,7 @@ app.route("/", healthRoutes);
 
 app.use("/v1/*", authenticate);
 app.post("/v1/chat/completions", chatCompletions);
+app.use("/v1/models/*", limitPerUser);
 app.route("/v1/models", modelRoutes);
 app.route("/v1/tokens", tokenRoutes);
 app.use("/v1/sessions/*", limitPerUser);

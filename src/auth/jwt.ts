@@ -2,12 +2,27 @@ import { Jwt } from "hono/utils/jwt";
 import { decodeHeader } from "hono/utils/jwt/jwt";
 import type { Config } from "../config";
 import { ID_PATTERN } from "../http/ids";
-import { jwksKeys } from "./jwks";
+import { ServiceUnavailableError } from "../http/errors";
+import { JwksUnavailableError, jwksKeys } from "./jwks";
 
 /** Why a widget token was refused: for the log, never for the client (who gets a plain 401). */
 export class WidgetTokenError extends Error {
   override name = "WidgetTokenError";
+
+  /**
+   * @param routine an expired or not-yet-valid token: what honest widgets send every day (and a
+   * clock a little off), which says nothing about guessing, so it does not count against the IP.
+   */
+  constructor(
+    message: string,
+    readonly routine = false,
+  ) {
+    super(message);
+  }
 }
+
+/** hono's names for a token that is well signed but outside its time. */
+const ROUTINE = new Set(["JwtTokenExpired", "JwtTokenNotBefore", "JwtTokenIssuedAt"]);
 
 /** A JWT has three base64url parts and a JSON header; anything else presented as a bearer is an API key. */
 export function looksLikeJwt(token: string): boolean {
@@ -34,7 +49,11 @@ export async function verifyWidgetToken(token: string, auth: Config["auth"]): Pr
     }
   } catch (error) {
     if (error instanceof WidgetTokenError) throw error;
-    throw new WidgetTokenError(error instanceof Error ? error.name : "invalid token");
+    if (error instanceof JwksUnavailableError) {
+      throw new ServiceUnavailableError("Widget tokens cannot be verified right now; try again shortly.", { code: "jwks_unavailable" });
+    }
+    const name = error instanceof Error ? error.name : "invalid token";
+    throw new WidgetTokenError(name, ROUTINE.has(name));
   }
   if (typeof payload.exp !== "number") throw new WidgetTokenError("the token has no exp");
   if (typeof payload.sub !== "string" || !ID_PATTERN.test(payload.sub)) throw new WidgetTokenError("the token's sub is not a valid user id");

@@ -28,8 +28,9 @@ async function identify(c: Context<AppEnv>, config: Config): Promise<Caller> {
       // A widget's user is in its token; an X-User-Id header cannot change it.
       return { kind: "widget", userId: await verifyWidgetToken(token, config.auth) };
     } catch (error) {
-      log("info", "widget_token_refused", { request_id: c.get("requestId"), reason: error instanceof WidgetTokenError ? error.message : "invalid" });
-      throw new AuthenticationError("Invalid or expired widget token.", { code: "invalid_token" });
+      if (!(error instanceof WidgetTokenError)) throw error; // e.g. the identity provider is down: 503
+      log("info", "widget_token_refused", { request_id: c.get("requestId"), reason: error.message });
+      throw new AuthenticationError("Invalid or expired widget token.", { code: error.routine ? "token_expired" : "invalid_token" });
     }
   }
   if (!(await isProxyApiKey(token, config.auth.apiKeys))) throw new AuthenticationError("Invalid API key.");
@@ -64,7 +65,8 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   try {
     caller = await identify(c, config);
   } catch (error) {
-    if (error instanceof AuthenticationError) {
+    // An expired token is routine, not an attack: it does not count against the address.
+    if (error instanceof AuthenticationError && error.code !== "token_expired") {
       const verdict = await countFailure(c, config);
       if (verdict && !verdict.success) throw tooManyRequests("Too many failed authentication attempts from this address.", verdict.reset);
     }

@@ -2,16 +2,17 @@ import type { Context } from "hono";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
 import type { AppEnv } from "../app-env";
 import type { Config } from "../config";
-import { checkUserLimit, enforce, rateLimitHeaders } from "../limits/rate-limit";
+import { admitUser } from "../limits/rate-limit";
 import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
 import { InvalidRequestError, UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { newSessionId, validId } from "../http/ids";
+import { assertTurnFits, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
-import { redisClient, withRedis } from "../memory/redis";
+import { redisClient } from "../memory/redis";
 import { RedisBatch } from "../memory/redis-batch";
-import { turnMemory, type LoadedMemory, type TurnMemory, type TurnTarget } from "../memory/turn-memory";
+import { emptyMemory, turnMemory, type TurnMemory, type TurnTarget } from "../memory/turn-memory";
 import { startCompletion, upstreamClient } from "../upstream/client";
 import { splitConversation } from "./conversation";
 import { resolveModel } from "./model";
@@ -23,7 +24,6 @@ import { applyWidgetPolicy, requestLimits } from "./widget-policy";
 import { messageText } from "./text";
 import { slideWindow } from "./trim";
 
-const NO_MEMORY: LoadedMemory = { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined };
 
 /** POST /v1/chat/completions: the whole pipeline of DESIGN.md, from validation to the saved turn. */
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
@@ -41,6 +41,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const model = resolveModel(parsed.model, caller, config.upstream);
   const conversation = splitConversation(parsed.messages);
   const request = applyWidgetPolicy(parsed, conversation, caller, config.widget);
+  const newTurn = conversation.newTurn.map(toStoredMessage);
+  if (stateful) assertTurnFits(newTurn, config.limits.maxMessageBytes);
   const upstream = upstreamClient(config);
   const target = { user, session: stateful ? session : undefined };
   const store = target.session || config.cosmos ? turnMemory(config, (work) => c.executionCtx.waitUntil(work)) : undefined;
@@ -82,7 +84,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   };
   const persist = async (reply: AssistantMessage) => {
     if (store) {
-      const turn = target.session ? [...seed, ...conversation.newTurn, reply].map(toStoredMessage) : [];
+      const { maxMessageBytes } = config.limits;
+      const turn = target.session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
       await timing.measure("persist", () => store.save(target, turn, memory));
     }
     log("info", "chat_turn", {
@@ -129,20 +132,14 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
  */
 async function loadMemory(config: Config, store: TurnMemory | undefined, target: TurnTarget) {
   const batch = store ? store.batch() : config.rateLimit.requests > 0 ? new RedisBatch(redisClient(config)) : undefined;
-  if (!batch) return { memory: NO_MEMORY, limitHeaders: {} };
-  let limitHeaders: Record<string, string> = {};
-  const verdict = checkUserLimit(config, batch, target.user);
-  const admitted = withRedis("rate_limit", async () => {
-    const checked = await verdict;
-    if (checked) limitHeaders = rateLimitHeaders(checked);
-    enforce(checked);
-  });
-  const loading = store ? store.load(target, config.window.maxMessages - 1, batch, admitted) : Promise.resolve(NO_MEMORY);
-  // Failures surface through the promises above; none may go unobserved meanwhile.
-  admitted.catch(() => {});
-  loading.catch(() => {});
-  await batch.flush().catch(() => {});
-  await admitted;
+  if (!batch) return { memory: emptyMemory(), limitHeaders: {} };
+  const admitted = admitUser(config, batch, target.user);
+  const gate = admitted.then(() => {});
+  gate.catch(() => {}); // load awaits it only before a Cosmos read; the verdict is awaited below anyway
+  const loading = store ? store.load(target, config.window.maxMessages - 1, batch, gate) : Promise.resolve(emptyMemory());
+  loading.catch(() => {}); // awaited below, after the verdict
+  await batch.flush().catch(() => {}); // failures surface through the promises above
+  const limitHeaders = await admitted;
   return { memory: await loading, limitHeaders };
 }
 

@@ -1,6 +1,6 @@
 import { ApiError, UpstreamError } from "../http/errors";
 import { ReplyBuilder, type AssistantMessage } from "./reply";
-import { SseParser } from "./sse";
+import { EventTooLarge, SseParser } from "./sse";
 
 export interface RelayOptions {
   /** Longest silence tolerated from the upstream between two reads, and from the client in taking one. */
@@ -68,6 +68,8 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
       await within(writer.write(encoder.encode(text)), options.idleTimeoutMs, options.clientGone);
     } catch {
       clientGone = true;
+      // End the response for a client that is still there but stopped reading.
+      writer.abort().catch(() => {});
     }
   };
 
@@ -102,10 +104,14 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
       }
     };
 
+    let ended = false;
     try {
       while (!failure) {
         const { done, value } = await within(reader.read(), options.idleTimeoutMs);
-        if (done) break;
+        if (done) {
+          ended = true;
+          break;
+        }
         await handle(parser.push(value));
       }
       if (!failure) await handle(parser.flush());
@@ -113,8 +119,12 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
       failure =
         error instanceof IdleTimeout
           ? new UpstreamError(504, "The upstream model provider stalled mid-stream.", { code: "upstream_timeout" })
-          : new UpstreamError(502, "The connection to the upstream model provider broke mid-stream.", { code: "upstream_stream_broken" });
-      reader.cancel().catch(() => {});
+          : error instanceof EventTooLarge
+            ? new UpstreamError(502, "The upstream model provider sent an event too large to relay.", { code: "upstream_bad_event" })
+            : new UpstreamError(502, "The connection to the upstream model provider broke mid-stream.", { code: "upstream_stream_broken" });
+    } finally {
+      // Stopped early (an error event, a stall): stop the provider generating, and billing, too.
+      if (!ended) reader.cancel().catch(() => {});
     }
 
     if (!failure && !sawDone && reply.finishReason === null) {

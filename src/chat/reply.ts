@@ -51,6 +51,17 @@ export class ReplyBuilder {
   }
 }
 
+function isToolCall(value: unknown): value is ToolCall {
+  const call = value as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
+  return (
+    typeof call === "object" &&
+    call !== null &&
+    typeof call.id === "string" &&
+    typeof call.type === "string" &&
+    (call.function === undefined || (typeof call.function?.name === "string" && typeof call.function?.arguments === "string"))
+  );
+}
+
 /** The assistant's message in a non-streamed completion, or undefined if the body has none. */
 export function replyFromCompletion(body: unknown): AssistantMessage | undefined {
   const choices = (body as { choices?: Array<{ index?: number; message?: unknown }> } | null)?.choices;
@@ -58,6 +69,6 @@ export function replyFromCompletion(body: unknown): AssistantMessage | undefined
   if (!message || typeof message !== "object") return undefined;
   const { content, refusal, tool_calls } = message as { content?: unknown; refusal?: unknown; tool_calls?: unknown };
   const text = typeof content === "string" ? content : typeof refusal === "string" ? refusal : "";
-  const calls = Array.isArray(tool_calls) ? (tool_calls as ToolCall[]) : [];
+  const calls = Array.isArray(tool_calls) ? tool_calls.filter(isToolCall) : [];
   return { role: "assistant", content: text || (calls.length ? null : ""), ...(calls.length ? { tool_calls: calls } : {}) };
 }

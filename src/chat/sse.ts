@@ -1,3 +1,11 @@
+/** An event grew past what any chat completion chunk needs: a broken or hostile upstream. */
+export class EventTooLarge extends Error {
+  override name = "EventTooLarge";
+}
+
+/** Far beyond any real chunk; the bound keeps a bad upstream from growing the buffer forever. */
+const MAX_EVENT_CHARS = 1_000_000;
+
 /** One server-sent event: its text as received (to forward untouched) and its data, if any. */
 export interface SseEvent {
   raw: string;
@@ -39,6 +47,7 @@ export class SseParser {
       this.buffer = this.buffer.slice(boundary + 2);
       if (block) events.push(parseEvent(block));
     }
+    if (this.buffer.length > MAX_EVENT_CHARS) throw new EventTooLarge();
     return events;
   }
 }

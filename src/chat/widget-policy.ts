@@ -57,13 +57,18 @@ export function applyWidgetPolicy(request: ChatRequest, conversation: Conversati
     throw new InvalidRequestError(`'${refused}' is not accepted from widget tokens.`, { param: refused, code: "field_not_allowed" });
   }
   // The client's `user` names nobody we trust; the token does.
-  const { user: _ignored, ...rest } = request;
-  const capped: ChatRequest = { ...rest };
-  const asked = [capped.max_tokens, capped.max_completion_tokens].filter((v): v is number => typeof v === "number");
-  if (asked.length === 0) capped.max_tokens = widget.maxTokens;
+  const { user: _ignored, ...capped } = request;
+  let asked = false;
   for (const field of ["max_tokens", "max_completion_tokens"] as const) {
     const value = capped[field];
-    if (typeof value === "number" && value > widget.maxTokens) capped[field] = widget.maxTokens;
+    if (value === undefined || value === null) continue;
+    // A string "100000" would slip past a numeric cap, and some servers accept it as a number.
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+      throw new InvalidRequestError(`${field} must be a positive integer.`, { param: field });
+    }
+    capped[field] = Math.min(value, widget.maxTokens);
+    asked = true;
   }
+  if (!asked) capped.max_tokens = widget.maxTokens;
   return capped;
 }

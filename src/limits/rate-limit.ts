@@ -2,6 +2,7 @@ import { Ratelimit } from "@upstash/ratelimit";
 import type { Config } from "../config";
 import { RateLimitError } from "../http/errors";
 import { keys } from "../memory/keys";
+import { withRedis } from "../memory/redis";
 import type { RedisBatch } from "../memory/redis-batch";
 
 export interface Verdict {
@@ -73,9 +74,20 @@ export function tooManyRequests(message: string, reset: number, headers: Record<
   return new RateLimitError(message, { headers: { ...headers, "Retry-After": String(Math.max(1, Math.ceil((reset - now) / 1000))) } });
 }
 
-/** Throws the 429 a refused verdict deserves. */
-export function enforce(verdict: Verdict | undefined): void {
-  if (verdict && !verdict.success) {
-    throw tooManyRequests("Too many requests for this user; retry after the time in Retry-After.", verdict.reset, rateLimitHeaders(verdict));
-  }
+/**
+ * Queues the user's rate-limit check in `batch`. Once the batch is sent, resolves with the
+ * x-ratelimit headers to set, or rejects: 429 over the limit, 503 if Redis failed.
+ * Never unobserved: a rejection waits for the caller's await.
+ */
+export function admitUser(config: Config, batch: RedisBatch, user: string): Promise<Record<string, string>> {
+  const verdict = checkUserLimit(config, batch, user);
+  const admitted = withRedis("rate_limit", async () => {
+    const checked = await verdict;
+    if (!checked) return {};
+    const headers = rateLimitHeaders(checked);
+    if (!checked.success) throw tooManyRequests("Too many requests for this user; retry after the time in Retry-After.", checked.reset, headers);
+    return headers;
+  });
+  admitted.catch(() => {});
+  return admitted;
 }

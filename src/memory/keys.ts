@@ -8,6 +8,8 @@ export const keys = {
   summary: (user: string, session: string) => `session:{${user}}:{${session}}:summary`,
   sessionIndex: (user: string) => `sessions:{${user}}`,
   profile: (user: string) => `profile:{${user}}`,
+  /** When the user was last erased (ms): a turn that loaded before then must not save after it. */
+  erased: (user: string) => `erased:{${user}}`,
   /** @upstash/ratelimit writes `{prefix}:{identifier}:{window}` (with a TTL) from these. */
   rateLimit: {
     userPrefix: "ratelimit:user",

@@ -52,8 +52,9 @@ class CosmosTimeout extends Error {}
 
 /**
  * Long-term profiles in Azure Cosmos DB: point reads and writes by id = partition key = user id.
- * Every call is bounded by COSMOS_TIMEOUT_MS and not retried, so a slow Cosmos costs a chat turn
- * one timeout at most (the turn then goes on without preferences).
+ * Every call is bounded by COSMOS_TIMEOUT_MS and the SDK retries nothing, so a slow Cosmos costs a
+ * chat turn one timeout at most (the turn then goes on without preferences). Only a profile write
+ * that lost a race reads and writes again, within a deadline.
  */
 export class ProfileStore {
   constructor(
@@ -98,7 +99,8 @@ export class ProfileStore {
    * and a conflict re-reads and re-applies (so a PATCH merges onto the latest version).
    */
   async update(user: string, ifMatch: string | undefined, change: (current: Preferences) => Preferences, now = Date.now()): Promise<Profile> {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    const deadline = Date.now() + 4 * this.settings.timeoutMs;
+    for (let attempt = 0; attempt < 10 && Date.now() < deadline; attempt++) {
       // Back off a little, at random, so racing writers stop colliding.
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       const current = await this.readDocument(user);

@@ -8,6 +8,7 @@ import { parseStoredMessages } from "./stored-message";
 export interface SessionSettings {
   ttlSeconds: number;
   maxStored: number;
+  profileCacheTtlSeconds: number;
 }
 
 export interface SessionInfo {
@@ -68,14 +69,24 @@ export class SessionStore {
   }
 
   /**
-   * Forgets every session of the user (the index knows every live one) and the cached profile;
-   * returns how many sessions there were.
+   * Erases the user from Redis: every session (the index knows every live one), the index, and
+   * the cached profile, which is replaced by an empty one so a turn in flight cannot re-cache the
+   * old. The erasure is stamped first, so such a turn also takes back its save (TurnMemory).
+   * Returns how many sessions there were.
    */
-  removeAll(user: string): Promise<number> {
-    return withRedis("remove_all", async () => {
-      const ids = await this.redis.zrange<string[]>(keys.sessionIndex(user), 0, -1);
+  erase(user: string, now = Date.now()): Promise<number> {
+    return withRedis("erase", async () => {
+      const [, ids] = await this.redis
+        .pipeline()
+        .set(keys.erased(user), String(now), { ex: this.settings.ttlSeconds })
+        .zrange(keys.sessionIndex(user), 0, -1)
+        .exec<[unknown, string[]]>();
       const doomed = ids.flatMap((id) => [keys.session(user, id), keys.summary(user, id)]);
-      await this.redis.del(...doomed, keys.sessionIndex(user), keys.profile(user));
+      await this.redis
+        .multi()
+        .del(...doomed, keys.sessionIndex(user))
+        .set(keys.profile(user), JSON.stringify({ preferences: {} }), { ex: this.settings.profileCacheTtlSeconds })
+        .exec();
       return ids.length;
     });
   }
@@ -94,5 +105,5 @@ export class SessionStore {
 }
 
 export function sessionStore(config: Config): SessionStore {
-  return new SessionStore(redisClient(config), config.sessions);
+  return new SessionStore(redisClient(config), { ...config.sessions, profileCacheTtlSeconds: config.cosmos?.cacheTtlSeconds ?? 300 });
 }

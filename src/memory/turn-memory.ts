@@ -19,7 +19,16 @@ export interface LoadedMemory {
   degraded: string[];
   /** Preferences read from Cosmos on a cache miss, cached by the turn's save. */
   uncachedProfile: Preferences | undefined;
+  /** When the memory was read (ms); a user erased after that has this turn's save undone. */
+  loadedAt: number;
 }
+
+export function emptyMemory(): LoadedMemory {
+  return { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined, loadedAt: Date.now() };
+}
+
+/** Clocks of different machines agree only so far: a save this close after an erasure is undone too. */
+const ERASE_CLOCK_MARGIN_MS = 1000;
 
 export interface TurnTarget {
   user: string;
@@ -54,7 +63,7 @@ export class TurnMemory {
    * sent the batch and `admitted` (the rate limit's verdict) allows any further work.
    */
   async load({ user, session }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve()): Promise<LoadedMemory> {
-    const memory: LoadedMemory = { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined };
+    const memory = emptyMemory();
     const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
     const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
     const cachedProfile = this.profiles ? batch.add<unknown>((p) => p.get(keys.profile(user))) : undefined;
@@ -86,16 +95,22 @@ export class TurnMemory {
     }
   }
 
-  /** Saves the turn in one transaction; the profile read from Cosmos (if any) is cached with it. */
+  /**
+   * Saves the turn in one transaction; the profile read from Cosmos (if any) is cached with it,
+   * unless something newer is cached by then (a profile write in the meantime).
+   */
   async save({ user, session }: TurnTarget, messages: readonly ChatMessage[], memory: LoadedMemory, now = Date.now()): Promise<void> {
     const transaction = this.redis.multi();
+    const stored = session ? messages.map((message) => JSON.stringify(message)) : [];
+    // First, so the answer tells whether the user was erased while this turn was in flight.
+    transaction.get<string>(keys.erased(user));
     let commands = 0;
-    if (session && messages.length > 0) {
+    if (session && stored.length > 0) {
       const { ttlSeconds, maxStored } = this.config.sessions;
       const key = keys.session(user, session);
       const index = keys.sessionIndex(user);
       transaction
-        .rpush(key, ...messages.map((message) => JSON.stringify(message)))
+        .rpush(key, ...stored)
         .ltrim(key, -maxStored, -1)
         .expire(key, ttlSeconds)
         .expire(keys.summary(user, session), ttlSeconds)
@@ -106,10 +121,29 @@ export class TurnMemory {
       commands++;
     }
     if (memory.uncachedProfile && this.config.cosmos) {
-      transaction.set(keys.profile(user), JSON.stringify({ preferences: memory.uncachedProfile }), { ex: this.config.cosmos.cacheTtlSeconds });
+      const cached = JSON.stringify({ preferences: memory.uncachedProfile });
+      transaction.set(keys.profile(user), cached, { ex: this.config.cosmos.cacheTtlSeconds, nx: true });
       commands++;
     }
-    if (commands > 0) await withRedis("save", () => transaction.exec());
+    if (commands === 0) return;
+    const [erasedAt] = await withRedis("save", () => transaction.exec<[string | null, ...unknown[]]>());
+    if (session && erasedAt !== null && Number(erasedAt) >= memory.loadedAt - ERASE_CLOCK_MARGIN_MS) {
+      await this.undo(user, session, stored);
+    }
+  }
+
+  /**
+   * Takes back exactly what a save wrote after the user was erased (other turns' messages stay),
+   * and the session's index entry if nothing is left of it. Rare: an erasure during a turn.
+   */
+  private async undo(user: string, session: string, stored: readonly string[]): Promise<void> {
+    const key = keys.session(user, session);
+    const pipeline = this.redis.pipeline();
+    for (const message of stored) pipeline.lrem(key, 1, message);
+    pipeline.llen(key);
+    const results = await withRedis("undo", () => pipeline.exec<number[]>());
+    if (Number(results.at(-1)) === 0) await withRedis("undo", () => this.redis.zrem(keys.sessionIndex(user), session));
+    log("info", "turn_undone_after_erasure");
   }
 }
 

@@ -29,14 +29,26 @@ function checkUpstream(config: AppEnv["Variables"]["config"]): Check {
   return config.upstream.baseURL ? { status: "ok" } : { status: "not_configured", reason: "OPENAI_BASE_URL is not set" };
 }
 
+const RECHECK_AFTER_MS = 5000;
+
+// Probes are unauthenticated and frequent; each Cosmos ping costs request units. One check per
+// isolate every few seconds answers them all.
+let lastCheck: { at: number; ready: boolean; checks: Record<string, Check> } | undefined;
+
+async function readiness(config: AppEnv["Variables"]["config"], now = Date.now()) {
+  if (lastCheck && now - lastCheck.at < RECHECK_AFTER_MS) return lastCheck;
+  const [redis, cosmos] = await Promise.all([checkRedis(config), checkCosmos(config)]);
+  const checks = { redis, cosmos, upstream: checkUpstream(config) };
+  // Profiles are optional: not configuring Cosmos is a choice, not a failure.
+  const ready = Object.entries(checks).every(([name, check]) => check.status === "ok" || (name === "cosmos" && check.status === "not_configured"));
+  lastCheck = { at: now, ready, checks };
+  return lastCheck;
+}
+
 /** Liveness (the isolate runs) and readiness (everything a chat turn needs answers). */
 export const healthRoutes = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ status: "ok" }))
   .get("/readyz", async (c) => {
-    const config = c.get("config");
-    const [redis, cosmos] = await Promise.all([checkRedis(config), checkCosmos(config)]);
-    const checks = { redis, cosmos, upstream: checkUpstream(config) };
-    // Profiles are optional: not configuring Cosmos is a choice, not a failure.
-    const ready = Object.entries(checks).every(([name, check]) => check.status === "ok" || (name === "cosmos" && check.status === "not_configured"));
+    const { ready, checks } = await readiness(c.get("config"));
     return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
   });

@@ -44,22 +44,26 @@ function respond(c: Context<AppEnv>, profile: Profile): Response {
   return c.json({ preferences: profile.preferences, updated_at: profile.updatedAt ?? null });
 }
 
-/** After a write, the next chat turn must not use the cached copy. */
-async function invalidateCache(config: Config, user: string): Promise<void> {
+/**
+ * After a write, the next chat turn must use the new preferences: they go into the cache at once
+ * (a turn in flight caches only where nothing newer is, so it cannot put the old ones back).
+ */
+async function cacheProfile(config: Config, user: string, preferences: Preferences): Promise<void> {
   try {
-    await redisClient(config).del(keys.profile(user));
+    await redisClient(config).set(keys.profile(user), JSON.stringify({ preferences }), { ex: config.cosmos!.cacheTtlSeconds });
   } catch {
     // The write stands; the stale copy expires within PROFILE_CACHE_TTL_SECONDS.
-    log("warn", "profile_cache_invalidation_failed");
+    log("warn", "profile_cache_update_failed");
   }
 }
 
-async function write(c: Context<AppEnv>, change: (body: unknown, current: Preferences) => Preferences): Promise<Response> {
+/** Reads and checks the body first (a bad one is a 400 whatever Cosmos's state), then writes. */
+async function write(c: Context<AppEnv>, parse: (body: unknown) => (current: Preferences) => Preferences): Promise<Response> {
   const config = c.get("config");
   const user = userOf(c.get("caller"));
-  const body = await readJsonBody(c.req.raw, config.limits.maxBodyBytes);
-  const profile = await withProfiles(config, (store) => store.update(user, c.req.header("If-Match"), (current) => change(body, current)));
-  await invalidateCache(config, user);
+  const change = parse(await readJsonBody(c.req.raw, config.limits.maxBodyBytes));
+  const profile = await withProfiles(config, (store) => store.update(user, c.req.header("If-Match"), change));
+  await cacheProfile(config, user, profile.preferences);
   return respond(c, profile);
 }
 
@@ -78,7 +82,8 @@ export const profileRoutes = new Hono<AppEnv>()
       if (!isPreferences(body) || !("preferences" in body)) {
         throw new InvalidRequestError('Send { "preferences": { ... } }.', { param: "preferences" });
       }
-      return preferencesFrom(body.preferences, c.get("config").limits.maxProfileBytes);
+      const preferences = preferencesFrom(body.preferences, c.get("config").limits.maxProfileBytes);
+      return () => preferences;
     }),
   )
   .patch("/", (c) => {
@@ -86,17 +91,20 @@ export const profileRoutes = new Hono<AppEnv>()
     if (type && type !== "application/merge-patch+json" && type !== "application/json") {
       throw new InvalidRequestError("PATCH takes application/merge-patch+json (RFC 7396).", { status: 415 });
     }
-    return write(c, (patch, current) => {
-      const merged = mergePatch({ preferences: current }, patch);
-      const next = isPreferences(merged) ? (merged.preferences ?? {}) : undefined;
-      return preferencesFrom(next, c.get("config").limits.maxProfileBytes);
+    return write(c, (patch) => {
+      if (!isPreferences(patch)) throw new InvalidRequestError("A merge patch of the profile is a JSON object.", { param: "preferences" });
+      return (current) => {
+        const merged = mergePatch({ preferences: current }, patch);
+        const next = isPreferences(merged) ? (merged.preferences ?? {}) : undefined;
+        return preferencesFrom(next, c.get("config").limits.maxProfileBytes);
+      };
     });
   })
   .delete("/", async (c) => {
     const config = c.get("config");
     const user = userOf(c.get("caller"));
     // Cosmos first: if it fails, nothing else is gone and the client can simply retry.
-    const existed = await withProfiles(config, (store) => store.remove(user));
-    const sessions = await sessionStore(config).removeAll(user);
+    const existed = config.cosmos ? await withProfiles(config, (store) => store.remove(user)) : false;
+    const sessions = await sessionStore(config).erase(user);
     return c.json({ object: "profile", deleted: true, profile_existed: existed, sessions_deleted: sessions });
   });

@@ -97,10 +97,57 @@ describe("the profile API", () => {
     const res = await profile(user, { method: "DELETE" });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ object: "profile", deleted: true, profile_existed: true, sessions_deleted: 2 });
-    expect(await keysOf(redis, user)).toEqual([]);
+    // Left behind: the time of the erasure, and an empty cached profile (both expire).
+    expect(await keysOf(redis, user)).toEqual([`erased:{${user}}`, `profile:{${user}}`]);
+    expect(JSON.parse((await redis.get(`profile:{${user}}`))!)).toEqual({ preferences: {} });
     expect((await container.item(user, user).read()).statusCode).toBe(404);
     expect(await (await profile(user)).json()).toEqual({ preferences: {}, updated_at: null });
     expect(((await (await proxyFetch("/v1/sessions", { user })).json()) as { data: unknown[] }).data).toEqual([]);
+  });
+});
+
+describe("profile changes during a turn in flight", () => {
+  const slowStream = (user: string, session: string) =>
+    proxyFetch("/v1/chat/completions", {
+      method: "POST",
+      user,
+      headers: { "X-Session-Id": session },
+      body: JSON.stringify({ model: "mock-small", stream: true, messages: [{ role: "user", content: "[mock:words=150] go on" }] }),
+    });
+
+  it("a profile written while a turn streams is what the cache holds afterwards, not the turn's older copy", async () => {
+    const user = uniqueId("race-write");
+    await put(user, { tone: "casual" });
+    await redis.del(`profile:{${user}}`); // the turn will miss the cache and read Cosmos
+    const streaming = await slowStream(user, "s");
+    await patch(user, { preferences: { tone: "formal" } });
+    await streaming.text(); // the turn saves (and would cache what it read) before [DONE]
+    expect(JSON.parse((await redis.get(`profile:{${user}}`))!)).toEqual({ preferences: { tone: "formal" } });
+  });
+
+  it("an erasure while a turn streams wins: the turn's save is taken back", async () => {
+    const user = uniqueId("race-erase");
+    await chat(user, "earlier", "s");
+    const streaming = await slowStream(user, "s");
+    const erased = await profile(user, { method: "DELETE" });
+    expect(erased.status).toBe(200);
+    const body = await streaming.text();
+    expect(body).toContain("[DONE]");
+    expect(await redis.exists(`session:{${user}}:{s}`)).toBe(0);
+    expect(await redis.zcard(`sessions:{${user}}`)).toBe(0);
+    expect(JSON.parse((await redis.get(`profile:{${user}}`))!)).toEqual({ preferences: {} });
+
+    // A turn that starts after the erasure is remembered as usual.
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the clock margin
+    await chat(user, "a fresh start", "t");
+    expect(await redis.llen(`session:{${user}}:{t}`)).toBe(2);
+  });
+
+  it("refuses a bad PUT body with 400 even when Cosmos is down (the body is checked first)", async () => {
+    const user = uniqueId("bad-put");
+    await injectFault(stack().cosmosFaultProxyUrl, { match: user, mode: "error" });
+    expect((await put(user, ["not", "an", "object"])).status).toBe(400);
+    expect((await profile(user)).status).toBe(503);
   });
 });
 
@@ -120,6 +167,7 @@ describe("preferences in chat", () => {
   it("makes one Cosmos read on a cache miss and none on a hit, still in one Upstash request each way", async () => {
     const user = uniqueId("cosmos-count");
     await put(user, { a: 1 });
+    await redis.del(`profile:{${user}}`); // a write caches what it wrote: start from a cold cache
     /** Requests a chat turn makes to Cosmos and to Upstash. */
     const turn = async (content: string) => {
       const cosmos = (await requestsThrough(stack().cosmosFaultProxyUrl, user)).length;
@@ -135,9 +183,9 @@ describe("preferences in chat", () => {
     expect(await turn("hit")).toEqual({ cosmos: 0, upstash: ["/pipeline", "/multi-exec"] });
     expect(await turn("hit again")).toEqual({ cosmos: 0, upstash: ["/pipeline", "/multi-exec"] });
 
-    // A profile write invalidates the cache: the next turn reads Cosmos again, and sees the change.
+    // A profile write puts the new preferences in the cache: the next turn sees them, still without Cosmos.
     await patch(user, { preferences: { b: 2 } });
-    expect(await turn(`after write ${user}`)).toEqual({ cosmos: 1, upstash: ["/pipeline", "/multi-exec"] });
+    expect(await turn(`after write ${user}`)).toEqual({ cosmos: 0, upstash: ["/pipeline", "/multi-exec"] });
     const [request] = await upstreamRequests(`after write ${user}`);
     expect(request!.body.messages[0]!.content).toContain('User preferences: {"a":1,"b":2}');
   });
@@ -156,6 +204,7 @@ describe("when Cosmos fails", () => {
     it(`a chat turn goes on without preferences when Cosmos ${mode === "reset" ? "is down" : mode === "hang" ? "does not answer" : "errors"}`, async () => {
       const user = uniqueId(`cosmos-${mode}`);
       await put(user, { language: "de" });
+      await redis.del(`profile:{${user}}`); // not cached: the turn has to ask Cosmos
       await injectFault(stack().cosmosFaultProxyUrl, { match: user, mode });
 
       const { data, response } = await chat(user, `hallo ${user}`);

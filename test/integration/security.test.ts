@@ -60,14 +60,21 @@ describe("widget tokens", () => {
   });
 
   it.each([
-    ["a forged signature", () => hs256(claims("victim"), "not-the-secret-not-the-secret-not-the")],
     ["an expired token", () => widgetToken("victim", { exp: now() - 10 })],
+    ["a token not yet valid", () => widgetToken("victim", { nbf: now() + 600 })],
+  ])("refuses %s with 401 token_expired", async (_, make) => {
+    const res = await asWidget(make(), "/v1/chat/completions", { method: "POST", body: chatBody("let me in") });
+    expect(res.status).toBe(401);
+    expect(await errorOf(res)).toMatchObject({ type: "authentication_error", code: "token_expired" });
+  });
+
+  it.each([
+    ["a forged signature", () => hs256(claims("victim"), "not-the-secret-not-the-secret-not-the")],
     ["a token without exp", () => widgetToken("victim", { exp: undefined })],
     ["alg: none", () => unsigned(claims("victim"))],
     ["the wrong audience", () => widgetToken("victim", { aud: "someone-else" })],
     ["no audience", () => widgetToken("victim", { aud: undefined })],
     ["the wrong issuer", () => widgetToken("victim", { iss: "https://evil.example" })],
-    ["a token not yet valid", () => widgetToken("victim", { nbf: now() + 600 })],
     ["a sub that is not a valid id", () => widgetToken("vic tim")],
     ["an RS256 token signed by an unknown key", () => asymmetric(claims("victim"), { ...signingKey("RS256"), kid: "rogue" })],
     [
@@ -129,6 +136,12 @@ describe("what a widget token may do", () => {
     expect(b!.body.max_tokens).toBe(256);
     expect(c!.body.max_tokens).toBe(100_000);
     expect(c!.body.model).toBe("any-model");
+  });
+
+  it("refuses an answer length that is not a number (a string would slip past the cap)", async () => {
+    const res = await asWidget(widgetToken(user()), "/v1/chat/completions", { method: "POST", body: chatBody("hi", { max_completion_tokens: "100000" }) });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).param).toBe("max_completion_tokens");
   });
 
   it("holds widgets to a smaller message count", async () => {
@@ -223,6 +236,13 @@ describe("rate limits", () => {
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.at(-1)).toBe(429);
     // Another address, and a valid key, are unaffected.
+    const honest = "198.51.100.9";
+    for (let i = 0; i < 8; i++) {
+      // Expired tokens are routine (every widget sends one now and then): they never block an address.
+      const res = await proxyFetch("/v1/sessions", { headers: { Authorization: `Bearer ${widgetToken("u", { exp: now() - 5 })}`, "CF-Connecting-IP": honest } });
+      expect(res.status).toBe(401);
+    }
+    expect((await proxyFetch("/v1/sessions", { user: "u", headers: { "CF-Connecting-IP": honest } })).status).toBe(200);
     const bystander = await proxyFetch("/v1/sessions", { user: "u", headers: { Authorization: "Bearer nope", "CF-Connecting-IP": "198.51.100.8" } });
     expect(bystander.status).toBe(401);
     expect((await proxyFetch("/v1/sessions", { user: "u" })).status).toBe(200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SseParser } from "../../src/chat/sse";
+import { EventTooLarge, SseParser } from "../../src/chat/sse";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -31,5 +31,14 @@ describe("SseParser", () => {
     const parser = new SseParser();
     expect(parser.push(bytes("data: [DONE]"))).toEqual([]);
     expect(parser.flush()).toEqual([{ raw: "data: [DONE]", data: "[DONE]" }]);
+  });
+});
+
+describe("SseParser limits", () => {
+  it("refuses an event that never ends instead of buffering it forever", () => {
+    const parser = new SseParser();
+    const megabyte = bytes(`data: ${"x".repeat(600_000)}`);
+    parser.push(megabyte);
+    expect(() => parser.push(megabyte)).toThrow(EventTooLarge);
   });
 });
