@@ -1,13 +1,14 @@
 import type { Context } from "hono";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
 import type { AppEnv } from "../app-env";
-import type { Config } from "../config";
-import { admitUser } from "../limits/rate-limit";
 import { userOf } from "../auth/caller";
+import type { Config } from "../config";
 import { readJsonBody } from "../http/body";
-import { InvalidRequestError, UpstreamError } from "../http/errors";
+import { DeadlineExceeded, withDeadline } from "../http/deadline";
+import { UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { newSessionId, validId } from "../http/ids";
+import { admitUser } from "../limits/rate-limit";
 import { assertTurnFits, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { redisClient } from "../memory/redis";
@@ -20,10 +21,9 @@ import { buildSystemMessage, instructionText } from "./prompt";
 import { relayStream } from "./relay";
 import { replyFromCompletion, type AssistantMessage } from "./reply";
 import { parseChatRequest } from "./validate";
-import { applyWidgetPolicy, requestLimits } from "./widget-policy";
 import { messageText } from "./text";
 import { slideWindow } from "./trim";
-
+import { applyWidgetPolicy, requestLimits } from "./widget-policy";
 
 /** POST /v1/chat/completions: the whole pipeline of DESIGN.md, from validation to the saved turn. */
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
@@ -144,18 +144,12 @@ async function loadMemory(config: Config, store: TurnMemory | undefined, target:
 }
 
 async function readUpstreamBody(response: Response, timeoutMs: number): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([
-      response.text(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new UpstreamError(504, "The upstream model provider did not finish its answer in time.", { code: "upstream_timeout" })), timeoutMs);
-      }),
-    ]);
+    return await withDeadline(response.text(), timeoutMs);
   } catch (error) {
-    if (error instanceof UpstreamError) throw error;
+    if (error instanceof DeadlineExceeded) {
+      throw new UpstreamError(504, "The upstream model provider did not finish its answer in time.", { code: "upstream_timeout" });
+    }
     throw new UpstreamError(502, "The connection to the upstream model provider broke.", { code: "upstream_stream_broken" });
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,3 +1,4 @@
+import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { ApiError, UpstreamError } from "../http/errors";
 import { ReplyBuilder, type AssistantMessage } from "./reply";
 import { EventTooLarge, SseParser } from "./sse";
@@ -22,30 +23,6 @@ function errorEvent(error: ApiError): string {
   return `data: ${JSON.stringify(error.toJSON())}\n\n`;
 }
 
-class IdleTimeout extends Error {}
-
-/** `work`, unless `ms` pass or `signal` aborts first (then IdleTimeout). */
-async function within<T>(work: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new IdleTimeout()), ms);
-        if (signal) {
-          onAbort = () => reject(new IdleTimeout());
-          if (signal.aborted) onAbort();
-          else signal.addEventListener("abort", onAbort, { once: true });
-        }
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener("abort", onAbort);
-  }
-}
-
 /**
  * Forwards the upstream's server-sent events to the client as each one completes, rebuilding the
  * reply on the way. The upstream's own `[DONE]` is held back until the turn is saved. If the
@@ -65,7 +42,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
   const send = async (text: string) => {
     if (clientGone) return;
     try {
-      await within(writer.write(encoder.encode(text)), options.idleTimeoutMs, options.clientGone);
+      await withDeadline(writer.write(encoder.encode(text)), options.idleTimeoutMs, options.clientGone);
     } catch {
       clientGone = true;
       // End the response for a client that is still there but stopped reading.
@@ -107,7 +84,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     let ended = false;
     try {
       while (!failure) {
-        const { done, value } = await within(reader.read(), options.idleTimeoutMs);
+        const { done, value } = await withDeadline(reader.read(), options.idleTimeoutMs);
         if (done) {
           ended = true;
           break;
@@ -117,7 +94,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
       if (!failure) await handle(parser.flush());
     } catch (error) {
       failure =
-        error instanceof IdleTimeout
+        error instanceof DeadlineExceeded
           ? new UpstreamError(504, "The upstream model provider stalled mid-stream.", { code: "upstream_timeout" })
           : error instanceof EventTooLarge
             ? new UpstreamError(502, "The upstream model provider sent an event too large to relay.", { code: "upstream_bad_event" })

@@ -1,6 +1,7 @@
 import type { Container, ItemDefinition } from "@azure/cosmos";
 import { loadCosmosSdk } from "../cosmos-sdk";
 import type { Config } from "../config";
+import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { PreconditionFailedError, ServiceUnavailableError } from "../http/errors";
 
 export type Preferences = Record<string, unknown>;
@@ -48,8 +49,6 @@ function statusOf(error: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
-class CosmosTimeout extends Error {}
-
 /**
  * Long-term profiles in Azure Cosmos DB: point reads and writes by id = partition key = user id.
  * Every call is bounded by COSMOS_TIMEOUT_MS and the SDK retries nothing, so a slow Cosmos costs a
@@ -62,21 +61,14 @@ export class ProfileStore {
     private readonly settings: ProfileSettings,
   ) {}
 
+  /** Cosmos work under COSMOS_TIMEOUT_MS; past it, the request is aborted and the caller told. */
   private async bounded<T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await Promise.race([
-        work(controller.signal),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            controller.abort();
-            reject(new CosmosTimeout(`cosmos ${what} timed out after ${this.settings.timeoutMs} ms`));
-          }, this.settings.timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
+      return await withDeadline(work(controller.signal), this.settings.timeoutMs, undefined, `cosmos ${what}`);
+    } catch (error) {
+      if (error instanceof DeadlineExceeded) controller.abort();
+      throw error;
     }
   }
 
