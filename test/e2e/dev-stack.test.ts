@@ -64,6 +64,10 @@ describe("npm run dev", () => {
     expect(streamedText(first.stdout)).toContain("I can see 0 earlier messages");
     const second = await run("bash", ["-c", curl]);
     expect(streamedText(second.stdout)).toContain("I can see 2 earlier messages");
+
+    // Without ALLOWED_MODELS, /v1/models is the upstream's own list.
+    const models = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { Authorization: "Bearer sk-concierge-dev" } });
+    expect(((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual(["mock-small", "mock-large", "gpt-4o-mini"]);
   });
 
   it("serves a demo widget that chats, remembers the session across a reload, and uses saved preferences", async () => {

@@ -10,9 +10,9 @@ const tools: ChatCompletionTool[] = [
 ];
 
 describe("OpenAI compatibility", () => {
-  it("lists the upstream's models", async () => {
+  it("lists the models a widget may use (ALLOWED_MODELS is set here)", async () => {
     const models = await openaiFor("anyone").models.list();
-    expect(models.data.map((m) => m.id)).toContain("mock-small");
+    expect(models.data.map((m) => m.id)).toEqual(["mock-small", "mock-large"]);
   });
 
   it("passes unknown and optional OpenAI fields through untouched", async () => {
