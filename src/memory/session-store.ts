@@ -2,13 +2,15 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
 import { keys } from "./keys";
+import { cachedProfile } from "./profile-cache";
 import { redisClient, withRedis } from "./redis";
 import { parseStoredMessages } from "./stored-message";
 
 export interface SessionSettings {
   ttlSeconds: number;
   maxStored: number;
-  profileCacheTtlSeconds: number;
+  /** Set when profiles are on (Cosmos configured): an erasure then caches an empty profile. */
+  profileCacheTtlSeconds: number | undefined;
 }
 
 export interface SessionInfo {
@@ -82,11 +84,10 @@ export class SessionStore {
         .zrange(keys.sessionIndex(user), 0, -1)
         .exec<[unknown, string[]]>();
       const doomed = ids.flatMap((id) => [keys.session(user, id), keys.summary(user, id)]);
-      await this.redis
-        .multi()
-        .del(...doomed, keys.sessionIndex(user))
-        .set(keys.profile(user), JSON.stringify({ preferences: {} }), { ex: this.settings.profileCacheTtlSeconds })
-        .exec();
+      const erasure = this.redis.multi().del(...doomed, keys.sessionIndex(user));
+      const cacheTtl = this.settings.profileCacheTtlSeconds;
+      if (cacheTtl !== undefined) erasure.set(keys.profile(user), cachedProfile({}), { ex: cacheTtl });
+      await erasure.exec();
       return ids.length;
     });
   }
@@ -105,5 +106,5 @@ export class SessionStore {
 }
 
 export function sessionStore(config: Config): SessionStore {
-  return new SessionStore(redisClient(config), { ...config.sessions, profileCacheTtlSeconds: config.cosmos?.cacheTtlSeconds ?? 300 });
+  return new SessionStore(redisClient(config), { ...config.sessions, profileCacheTtlSeconds: config.cosmos?.cacheTtlSeconds });
 }

@@ -3,6 +3,7 @@ import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
 import { describeError, log } from "../http/log";
 import { keys } from "./keys";
+import { cachedProfile, parseCachedProfile } from "./profile-cache";
 import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
 import { redisClient, withRedis } from "./redis";
 import { RedisBatch } from "./redis-batch";
@@ -121,8 +122,7 @@ export class TurnMemory {
       commands++;
     }
     if (memory.uncachedProfile && this.config.cosmos) {
-      const cached = JSON.stringify({ preferences: memory.uncachedProfile });
-      transaction.set(keys.profile(user), cached, { ex: this.config.cosmos.cacheTtlSeconds, nx: true });
+      transaction.set(keys.profile(user), cachedProfile(memory.uncachedProfile), { ex: this.config.cosmos.cacheTtlSeconds, nx: true });
       commands++;
     }
     if (commands === 0) return;
@@ -155,16 +155,6 @@ export class TurnMemory {
  */
 export function needsTtlRefresh(modifiedAt: number | undefined, now: number): boolean {
   return modifiedAt !== undefined && now - modifiedAt > DAY_MS;
-}
-
-function parseCachedProfile(raw: unknown): Preferences | undefined {
-  if (typeof raw !== "string") return undefined;
-  try {
-    const parsed = JSON.parse(raw) as { preferences?: unknown };
-    return parsed.preferences && typeof parsed.preferences === "object" ? (parsed.preferences as Preferences) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function logProfileFailure(op: string, error: unknown): void {

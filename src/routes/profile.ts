@@ -8,6 +8,7 @@ import { describeError, log } from "../http/log";
 import { mergePatch } from "../http/merge-patch";
 import { utf8Length } from "../chat/text";
 import { keys } from "../memory/keys";
+import { cachedProfile } from "../memory/profile-cache";
 import { profileStore, type Preferences, type Profile, type ProfileStore } from "../memory/profile-store";
 import { redisClient } from "../memory/redis";
 import { sessionStore } from "../memory/session-store";
@@ -50,7 +51,7 @@ function respond(c: Context<AppEnv>, profile: Profile): Response {
  */
 async function cacheProfile(config: Config, user: string, preferences: Preferences): Promise<void> {
   try {
-    await redisClient(config).set(keys.profile(user), JSON.stringify({ preferences }), { ex: config.cosmos!.cacheTtlSeconds });
+    await redisClient(config).set(keys.profile(user), cachedProfile(preferences), { ex: config.cosmos!.cacheTtlSeconds });
   } catch {
     // The write stands; the stale copy expires within PROFILE_CACHE_TTL_SECONDS.
     log("warn", "profile_cache_update_failed");
