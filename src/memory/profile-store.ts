@@ -3,6 +3,7 @@ import { loadCosmosSdk } from "../cosmos-sdk";
 import type { Config } from "../config";
 import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { PreconditionFailedError, ServiceUnavailableError } from "../http/errors";
+import { validId } from "../http/ids";
 
 export type Preferences = Record<string, unknown>;
 
@@ -34,10 +35,31 @@ function etagOf(document: ProfileDocument): string {
   return `"${Date.parse(document.updated_at).toString(36)}"`;
 }
 
+/**
+ * What Cosmos returned, checked rather than trusted: one user's profile document, or nothing.
+ * Anything else (another document, the container's own metadata) is an error, never a profile.
+ */
+function parseDocument(user: string, resource: unknown): ProfileDocument {
+  const document = resource as Partial<ProfileDocument> | null;
+  const preferences = document?.preferences;
+  if (
+    document?.id !== user ||
+    document.user_id !== user ||
+    typeof preferences !== "object" ||
+    preferences === null ||
+    Array.isArray(preferences) ||
+    typeof document.updated_at !== "string" ||
+    Number.isNaN(Date.parse(document.updated_at))
+  ) {
+    throw new Error("Cosmos returned something that is not this user's profile document");
+  }
+  return document as ProfileDocument;
+}
+
 function toProfile(document: ProfileDocument | undefined): Profile {
   if (!document) return EMPTY;
   return {
-    preferences: document.preferences ?? {},
+    preferences: document.preferences,
     etag: etagOf(document),
     updatedAt: document.updated_at,
     modifiedAt: typeof document._ts === "number" ? document._ts * 1000 : undefined,
@@ -72,11 +94,21 @@ export class ProfileStore {
     }
   }
 
+  /**
+   * The one document a user id names. The SDK puts the id into the REST path as it is, so an id
+   * that is not a plain one (`..`, a `/`) could address the container or another document: such
+   * an id never gets this far.
+   */
+  private document(user: string) {
+    const id = validId(user, "user");
+    return this.container.item(id, id);
+  }
+
   private async readDocument(user: string): Promise<ProfileDocument | undefined> {
     return this.bounded("read", async (abortSignal) => {
-      const { resource, statusCode } = await this.container.item(user, user).read<ProfileDocument>({ abortSignal });
-      if (statusCode === 404) return undefined;
-      return resource;
+      const { resource, statusCode } = await this.document(user).read({ abortSignal });
+      if (statusCode === 404 || resource === undefined) return undefined;
+      return parseDocument(user, resource);
     });
   }
 
@@ -111,10 +143,10 @@ export class ProfileStore {
       try {
         const written = await this.bounded("write", async (abortSignal) =>
           current
-            ? this.container.item(user, user).replace<ProfileDocument>(next, { abortSignal, accessCondition: { type: "IfMatch", condition: current._etag! } })
+            ? this.document(user).replace<ProfileDocument>(next, { abortSignal, accessCondition: { type: "IfMatch", condition: current._etag! } })
             : this.container.items.create<ProfileDocument>(next, { abortSignal }),
         );
-        return toProfile(written.resource ?? next);
+        return toProfile(written.resource ? parseDocument(user, written.resource) : next);
       } catch (error) {
         const status = statusOf(error);
         if (status === 412 || status === 409) continue; // someone wrote in between: read again
@@ -127,14 +159,14 @@ export class ProfileStore {
   /** Restarts the document's TTL clock without touching preferences or our ETag. */
   async touch(user: string): Promise<void> {
     await this.bounded("touch", (abortSignal) =>
-      this.container.item(user, user).patch([{ op: "set", path: "/ttl", value: this.settings.profileTtlSeconds }], { abortSignal }),
+      this.document(user).patch([{ op: "set", path: "/ttl", value: this.settings.profileTtlSeconds }], { abortSignal }),
     );
   }
 
   /** Removes the profile; true if there was one. */
   async remove(user: string): Promise<boolean> {
     try {
-      await this.bounded("delete", (abortSignal) => this.container.item(user, user).delete({ abortSignal }));
+      await this.bounded("delete", (abortSignal) => this.document(user).delete({ abortSignal }));
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;

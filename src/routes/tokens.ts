@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env";
 import { mintWidgetToken } from "../auth/jwt";
 import { readJsonBody } from "../http/body";
 import { InvalidRequestError, PermissionError, ServiceUnavailableError } from "../http/errors";
-import { ID_PATTERN } from "../http/ids";
+import { ID_PATTERN, ID_RULE } from "../http/ids";
 
 const tokenRequest = z.object({
   user: z.string().check(z.regex(ID_PATTERN)),
@@ -24,7 +24,7 @@ export const tokenRoutes = new Hono<AppEnv>().post("/", async (c) => {
   const parsed = tokenRequest.safeParse(await readJsonBody(c.req.raw, config.limits.maxBodyBytes));
   if (!parsed.success) {
     const param = String(parsed.error.issues[0]?.path[0] ?? "user");
-    throw new InvalidRequestError(`Send { "user": "<id matching ${ID_PATTERN.source}>", "ttl_seconds": <30..${config.auth.tokenMaxTtlSeconds}> }.`, { param });
+    throw new InvalidRequestError(`Send { "user": "<${ID_RULE}>", "ttl_seconds": <30..${config.auth.tokenMaxTtlSeconds}> }.`, { param });
   }
   const ttl = parsed.data.ttl_seconds ?? config.auth.tokenTtlSeconds;
   if (ttl > config.auth.tokenMaxTtlSeconds) {

@@ -53,6 +53,8 @@ describe("requests the proxy refuses before touching memory or the model", () =>
     ["a message over the byte limit", { messages: [{ role: "user", content: "é".repeat(1500) }] }, 413, { code: "message_too_large" }],
     ["a body over the byte limit", { messages: [{ role: "user", content: "x".repeat(9000) }] }, 413, { code: "request_too_large" }],
     ["a conversation ending with the assistant", { messages: [{ role: "user", content: "x" }, { role: "assistant", content: "y" }] }, 400, { param: "messages" }],
+    // 3,000 levels in 6 KB: within every size limit, and once a RangeError deep inside the openai SDK.
+    ["JSON nested 3,000 deep", `{"messages":[{"role":"user","content":"x"}],"metadata":${"[".repeat(3000)}${"]".repeat(3000)}}`, 400, { code: "json_too_deep" }],
   ])("400-class for %s", async (_, body, status, match) => {
     await expectError(await chat(body), status, match);
   });
@@ -61,6 +63,11 @@ describe("requests the proxy refuses before touching memory or the model", () =>
     ["a user id with a space", { "X-User-Id": "al ice" }, "X-User-Id"],
     ["a user id too long", { "X-User-Id": "u".repeat(129) }, "X-User-Id"],
     ["a session id with a brace", { "X-Session-Id": "s{1}" }, "X-Session-Id"],
+    // Path segments to the Cosmos REST API: `/docs/..` is the whole container.
+    ["a user id of one dot", { "X-User-Id": "." }, "X-User-Id"],
+    ["a user id of two dots", { "X-User-Id": ".." }, "X-User-Id"],
+    ["a user id of three dots", { "X-User-Id": "..." }, "X-User-Id"],
+    ["a session id of two dots", { "X-Session-Id": ".." }, "X-Session-Id"],
   ])("400 for %s", async (_, headers, param) => {
     await expectError(await chat(hello, headers), 400, { param });
   });
@@ -81,6 +88,15 @@ describe("requests the proxy refuses before touching memory or the model", () =>
       body: JSON.stringify({ ...hello, user: "bob" }),
     });
     await expectError(res, 503); // got past user resolution
+  });
+
+  it.each([".", "..", "..."])("400 for a body `user` of only dots (%s)", async (user) => {
+    const res = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: { Authorization: "Bearer test-key-1" },
+      body: JSON.stringify({ ...hello, user }),
+    });
+    await expectError(res, 400, { code: "invalid_id", param: "user" });
   });
 
   it("answers unknown routes with an OpenAI-shaped 404", async () => {
