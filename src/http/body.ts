@@ -1,5 +1,11 @@
 import { InvalidRequestError } from "./errors";
 
+/**
+ * Far deeper than any OpenAI request (a tool's JSON schema nests a few levels), far shallower
+ * than what overflows the stack of code that walks a request recursively (the openai SDK does).
+ */
+export const MAX_JSON_DEPTH = 64;
+
 function tooLarge(maxBytes: number): InvalidRequestError {
   return new InvalidRequestError(`The request body is larger than ${maxBytes} bytes.`, { status: 413, code: "request_too_large" });
 }
@@ -32,9 +38,28 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  let body: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    body = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new InvalidRequestError("We could not parse the JSON body of your request.", { code: "invalid_json" });
   }
+  if (depthExceeds(body, MAX_JSON_DEPTH)) {
+    throw new InvalidRequestError(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`, { code: "json_too_deep" });
+  }
+  return body;
+}
+
+/** Whether `value` nests arrays and objects more than `max` deep; iterative, so no input can overflow it. */
+export function depthExceeds(value: unknown, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === "object" && child !== null) pending.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
