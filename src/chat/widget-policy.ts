@@ -2,7 +2,7 @@ import type { Caller } from "../auth/caller";
 import type { Config } from "../config";
 import { InvalidRequestError } from "../http/errors";
 import type { Conversation } from "./conversation";
-import type { ChatRequest } from "./schema";
+import type { ChatMessage, ChatRequest } from "./schema";
 
 /**
  * What a browser widget may set. Anything else (service_tier, store, metadata, logit_bias,
@@ -30,6 +30,36 @@ const WIDGET_FIELDS = new Set([
   "user",
 ]);
 
+/**
+ * Why a content part may not come from a widget, or undefined if it may: text, and images by
+ * https or data URL (whose size the message byte limit bounds). Anything else names something in
+ * the operator's provider account (`file` ids), a fetch the provider makes for a hostile page
+ * (`http://169.254.169.254/`), or a part type nobody has reviewed.
+ */
+function refusedPart(part: { type: string; image_url?: unknown }): string | undefined {
+  if (part.type === "text") return undefined;
+  if (part.type !== "image_url") return `content parts of type '${part.type.slice(0, 40)}' are not accepted from widget tokens`;
+  const image = part.image_url as { url?: unknown } | string | undefined;
+  const url = typeof image === "string" ? image : image?.url;
+  if (typeof url === "string" && (/^https:\/\//i.test(url) || /^data:image\/[a-z0-9.+-]+;base64,/i.test(url))) return undefined;
+  return "images from widget tokens must be https:// or data:image/ URLs";
+}
+
+function refuseParts(messages: readonly ChatMessage[]): void {
+  messages.forEach((message, index) => {
+    if (!Array.isArray(message.content)) return;
+    message.content.forEach((part, partIndex) => {
+      const reason = refusedPart(part);
+      if (reason) {
+        throw new InvalidRequestError(`${reason[0]!.toUpperCase()}${reason.slice(1)}.`, {
+          param: `messages[${index}].content[${partIndex}]`,
+          code: "content_part_not_allowed",
+        });
+      }
+    });
+  });
+}
+
 /** A widget's request limits: the stricter of the deployment's and the widget's. */
 export function requestLimits(caller: Caller, config: Config): Pick<Config["limits"], "maxMessages" | "maxMessageBytes"> {
   if (caller.kind !== "widget") return config.limits;
@@ -41,7 +71,7 @@ export function requestLimits(caller: Caller, config: Config): Pick<Config["limi
 
 /**
  * Applies what a widget token may and may not do: no system or developer messages (the
- * operator's prompt stands), only the fields above, and an answer no longer than
+ * operator's prompt stands), only the content parts and fields above, and an answer no longer than
  * WIDGET_MAX_TOKENS (a larger ask is lowered to it, a missing one set to it).
  */
 export function applyWidgetPolicy(request: ChatRequest, conversation: Conversation, caller: Caller, widget: Config["widget"]): ChatRequest {
@@ -52,6 +82,7 @@ export function applyWidgetPolicy(request: ChatRequest, conversation: Conversati
       code: "instructions_not_allowed",
     });
   }
+  refuseParts(request.messages);
   const refused = Object.keys(request).find((field) => !WIDGET_FIELDS.has(field));
   if (refused) {
     throw new InvalidRequestError(`'${refused}' is not accepted from widget tokens.`, { param: refused, code: "field_not_allowed" });

@@ -20,7 +20,40 @@ const codeOf = (work: () => unknown) => {
   return "passed";
 };
 
+const withParts = (...parts: Array<Record<string, unknown>>): ChatRequest => ({
+  messages: [{ role: "user", content: parts as Array<{ type: string }> }],
+});
+
 describe("applyWidgetPolicy", () => {
+  it.each([
+    ["text", { type: "text", text: "hi" }, "passed"],
+    ["an https image", { type: "image_url", image_url: { url: "https://cdn.example.test/cat.png" } }, "passed"],
+    ["a data-URL image", { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } }, "passed"],
+    ["an image from the cloud metadata address", { type: "image_url", image_url: { url: "http://169.254.169.254/latest" } }, "content_part_not_allowed"],
+    ["an image by plain http", { type: "image_url", image_url: { url: "http://cdn.example.test/cat.png" } }, "content_part_not_allowed"],
+    ["an image with no URL", { type: "image_url", image_url: {} }, "content_part_not_allowed"],
+    ["a data URL that is not an image", { type: "image_url", image_url: { url: "data:text/html;base64,PGgxPg==" } }, "content_part_not_allowed"],
+    ["a file from the operator's provider account", { type: "file", file: { file_id: "file-abc123" } }, "content_part_not_allowed"],
+    ["audio", { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }, "content_part_not_allowed"],
+    ["an unknown part type", { type: "something_new" }, "content_part_not_allowed"],
+  ])("a widget's content part: %s", (_, part, expected) => {
+    expect(codeOf(() => apply(withParts(part)))).toBe(expected);
+  });
+
+  it("names the refused part", () => {
+    try {
+      apply(withParts({ type: "text", text: "look" }, { type: "file", file: { file_id: "file-abc123" } }));
+    } catch (error) {
+      expect((error as ApiError).param).toBe("messages[0].content[1]");
+      return;
+    }
+    expect.unreachable("a file part was accepted from a widget");
+  });
+
+  it("lets a trusted backend send any part", () => {
+    expect(codeOf(() => apply(withParts({ type: "file", file: { file_id: "file-abc123" } }), backend))).toBe("passed");
+  });
+
   it.each([
     ["no max_tokens: set to the cap", {}, { max_tokens: 256 }],
     ["a smaller max_tokens: kept", { max_tokens: 50 }, { max_tokens: 50 }],
