@@ -20,7 +20,7 @@ function asApiError(error: unknown): ApiError {
 export function errorResponse(error: unknown, c: Context<AppEnv>): Response {
   const apiError = asApiError(error);
   if (apiError.status >= 500 && !(error instanceof ApiError)) {
-    log("error", "unhandled", { request_id: c.get("requestId"), error: describeError(error) });
+    log("error", "unhandled", { error: describeError(error) });
   }
   const requestId = c.get("requestId");
   return c.json(apiError.toJSON(), apiError.status, { ...apiError.headers, ...(requestId ? { "X-Request-Id": requestId } : {}) });

@@ -1,4 +1,18 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
 type Level = "debug" | "info" | "warn" | "error";
+
+/**
+ * The request a line belongs to. Stores deep in a turn (Redis, Cosmos) and work that outlives the
+ * response (waitUntil) log without being handed the request, and the line still carries its id, so
+ * the X-Request-Id of any error response leads to every line that request wrote.
+ */
+const requestContext = new AsyncLocalStorage<string>();
+
+/** Runs `work` (the rest of a request) with `requestId` on every line it logs. */
+export function withRequestId<T>(requestId: string, work: () => T): T {
+  return requestContext.run(requestId, work);
+}
 
 /**
  * One JSON line per event, for Workers Logs. Fields are ids, counts, codes and durations: never
@@ -6,7 +20,8 @@ type Level = "debug" | "info" | "warn" | "error";
  * a secret, never a stack.
  */
 export function log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ level, event, ...fields });
+  const requestId = requestContext.getStore();
+  const line = JSON.stringify(requestId ? { level, event, request_id: requestId, ...fields } : { level, event, ...fields });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);
