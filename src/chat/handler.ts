@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env";
 import { userOf } from "../auth/caller";
 import type { Config } from "../config";
 import { readJsonBody } from "../http/body";
-import { DeadlineExceeded, withDeadline } from "../http/deadline";
+import { abortAfter } from "../http/deadline";
 import { UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { newSessionId, validId } from "../http/ids";
@@ -67,14 +67,14 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     ...limitHeaders,
     "X-History-Kept": String(window.kept),
     "X-History-Dropped": String(window.dropped),
-    "X-Prompt-Tokens-Estimated": String(window.estimatedTokens),
   });
+  // The estimate includes the operator's system prompt, whose length is not a widget's business.
+  if (caller.kind === "api_key") headers.set("X-Prompt-Tokens-Estimated", String(window.estimatedTokens));
   if (session) headers.set("X-Session-Id", session);
   if (memory.degraded.length > 0) headers.set("X-Memory-Degraded", memory.degraded.join(", "));
 
   // One line per turn for the operator: what the window did, never what was said (unless LOG_CONTENT).
   const turnLog = {
-    request_id: c.get("requestId"),
     model,
     stream: Boolean(request.stream),
     history_kept: window.kept,
@@ -95,10 +95,20 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   };
 
   const body = { ...request, model, messages: window.messages } as ChatCompletionCreateParams;
-  const response = await timing.measure("upstream", () => startCompletion(upstream, body));
+  // One deadline for the answer's headers over every attempt, and (non-streamed) for its body.
+  const deadline = abortAfter(config.upstream.timeoutMs);
+  const providerMessages = caller.kind === "api_key";
+  const response = await timing
+    .measure("upstream", () => startCompletion(upstream, body, { signal: deadline.signal, providerMessages }))
+    .catch((error: unknown) => {
+      deadline.cancel();
+      throw error;
+    });
   if (!response.body) throw new UpstreamError(502, "The upstream model provider sent an empty response.");
 
   if (request.stream) {
+    // From here the idle timeout bounds the stream, however long the answer.
+    deadline.cancel();
     const relay = relayStream(response.body, {
       idleTimeoutMs: config.upstream.idleTimeoutMs,
       clientGone: c.req.raw.signal,
@@ -112,7 +122,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     return c.newResponse(relay.body, 200, Object.fromEntries(headers));
   }
 
-  const text = await readUpstreamBody(response, config.upstream.timeoutMs);
+  const text = await readUpstreamBody(response, deadline);
   let reply: AssistantMessage | undefined;
   try {
     reply = replyFromCompletion(JSON.parse(text));
@@ -143,13 +153,16 @@ async function loadMemory(config: Config, store: TurnMemory | undefined, target:
   return { memory: await loading, limitHeaders };
 }
 
-async function readUpstreamBody(response: Response, timeoutMs: number): Promise<string> {
+/** The non-streamed answer, within what is left of the deadline (whose signal aborts the read). */
+async function readUpstreamBody(response: Response, deadline: ReturnType<typeof abortAfter>): Promise<string> {
   try {
-    return await withDeadline(response.text(), timeoutMs);
-  } catch (error) {
-    if (error instanceof DeadlineExceeded) {
+    return await response.text();
+  } catch {
+    if (deadline.signal.aborted) {
       throw new UpstreamError(504, "The upstream model provider did not finish its answer in time.", { code: "upstream_timeout" });
     }
     throw new UpstreamError(502, "The connection to the upstream model provider broke.", { code: "upstream_stream_broken" });
+  } finally {
+    deadline.cancel();
   }
 }

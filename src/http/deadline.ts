@@ -28,3 +28,13 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, signal?: Abo
     if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }
+
+/**
+ * A deadline for work that takes an AbortSignal (a fetch and its retries): the signal aborts after
+ * `ms`, unless `cancel()` came first, once the work no longer needs bounding (a stream has begun).
+ */
+export function abortAfter(ms: number): { signal: AbortSignal; cancel(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DeadlineExceeded(`did not finish within ${ms} ms`)), ms);
+  return { signal: controller.signal, cancel: () => clearTimeout(timer) };
+}

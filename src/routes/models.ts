@@ -16,7 +16,7 @@ export const modelRoutes = new Hono<AppEnv>().get("/", async (c) => {
   try {
     response = await upstreamClient(config).models.list().asResponse();
   } catch (error) {
-    throw toUpstreamError(error);
+    throw toUpstreamError(error, { providerMessages: c.get("caller").kind === "api_key" });
   }
   return c.newResponse(response.body, 200, { "Content-Type": response.headers.get("Content-Type") ?? "application/json" });
 });

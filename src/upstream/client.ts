@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
 import type { Config } from "../config";
 import { ServiceUnavailableError } from "../http/errors";
-import { toUpstreamError } from "./errors";
+import { toUpstreamError, type UpstreamErrorOptions } from "./errors";
 
 /**
  * An upstream 429 belongs to the client: pass it back at once with its Retry-After instead of
@@ -39,15 +39,20 @@ export function upstreamClient(config: Config): OpenAI {
   return client;
 }
 
+export interface CompletionOptions extends UpstreamErrorOptions {
+  /** Bounds every attempt together: retries share one UPSTREAM_TIMEOUT_MS, they do not each get one. */
+  signal: AbortSignal;
+}
+
 /**
  * Starts a chat completion and returns the upstream's raw response once its headers are in:
  * the status is known (errors thrown as ApiErrors) and the body is left for the caller to stream.
  * The SDK retries only until then, never once a byte of the answer has been seen.
  */
-export async function startCompletion(client: OpenAI, body: ChatCompletionCreateParams): Promise<Response> {
+export async function startCompletion(client: OpenAI, body: ChatCompletionCreateParams, options: CompletionOptions): Promise<Response> {
   try {
-    return await client.chat.completions.create(body).asResponse();
+    return await client.chat.completions.create(body, { signal: options.signal }).asResponse();
   } catch (error) {
-    throw toUpstreamError(error);
+    throw toUpstreamError(error, options);
   }
 }
