@@ -133,7 +133,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       return sendJson(res, 404, openAiError(`Unknown route ${req.method} ${path}`, "invalid_request_error"));
     }
 
-    let body: { model?: string; messages?: []; stream?: boolean; stream_options?: { include_usage?: boolean } };
+    let body: { model?: string; messages?: Array<{ role?: unknown; content?: unknown }>; stream?: boolean; stream_options?: { include_usage?: boolean } };
     try {
       body = JSON.parse(await readBody(req));
     } catch {
@@ -149,14 +149,21 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     if (script.status === 429) {
       return sendJson(res, 429, openAiError("Rate limit reached for mock model.", "rate_limit_error", "rate_limit_exceeded"), { "Retry-After": "7" });
     }
+    if (script.status >= 400 && script.status < 500) {
+      // As some providers do: the rejection quotes the prompt back, system message first.
+      const quoted = JSON.stringify(body.messages?.[0] ?? null).slice(0, 200);
+      return sendJson(res, script.status, { error: { message: `Invalid request near ${quoted}`, type: "invalid_request_error", param: "messages", code: "mock_rejected" } });
+    }
     if (script.status !== 200) {
       return sendJson(res, script.status, openAiError(`The mock model failed with status ${script.status}.`, "server_error"));
     }
     if (body.stream) return streamCompletion(res, model, script, chunkDelayMs, Boolean(body.stream_options?.include_usage));
     if (script.ending === "drop") {
+      // Headers and the first part of the body really leave before the connection is cut: a
+      // destroy() right after write() would discard both, and the proxy would see no answer at all.
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.write('{"id":"chatcmpl-mock","choices":[');
-      res.socket?.destroy();
+      res.flushHeaders();
+      res.write('{"id":"chatcmpl-mock","object":"chat.completion","choices":[', () => res.socket?.destroy());
       return;
     }
     if (script.ending === "stall") return;

@@ -54,9 +54,23 @@ describe("upstream failures", () => {
   });
 
   it("a non-streamed answer cut off mid-body is a 502 and stores nothing", async () => {
+    // The mock really sends the status, the headers and part of the body before it cuts...
+    const direct = await fetch(`${stack().upstreamUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${stack().upstreamApiKey}` },
+      body: JSON.stringify({ model: "mock-small", messages: [{ role: "user", content: "[mock:drop-after=1] hi" }] }),
+    });
+    expect(direct.status).toBe(200);
+    const reader = direct.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain('"choices":[');
+    await expect(reader.read()).rejects.toThrow();
+
+    // ...so the proxy sees a body that breaks off, not a provider that never answered.
     const user = uniqueId("cut");
     const res = await chat(user, "[mock:drop-after=1] hi");
     expect(res.status).toBe(502);
+    expect(await errorOf(res)).toMatchObject({ code: "upstream_stream_broken" });
     expect(await keysOf(redis, user)).toEqual([]);
   });
 });

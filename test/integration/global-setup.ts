@@ -62,6 +62,7 @@ export default async function setup(project: TestProject) {
     apiKey: stack.apiKey,
     redisUrl: redis.url,
     upstreamUrl: stack.upstream.url,
+    upstreamApiKey: stack.vars.OPENAI_API_KEY!,
     faultProxyUrl: faults.url,
     cosmosEndpoint: cosmos.endpoint,
     cosmosKey: cosmos.key,

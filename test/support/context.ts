@@ -8,6 +8,8 @@ export interface StackInfo {
   apiKey: string;
   redisUrl: string;
   upstreamUrl: string;
+  /** What the worker presents to the mock model. */
+  upstreamApiKey: string;
   faultProxyUrl: string;
   /** The emulator itself (for reading what the worker wrote), and the proxy the worker talks to. */
   cosmosEndpoint: string;
@@ -76,4 +78,16 @@ export async function keysOf(redis: IORedis, user: string): Promise<string[]> {
 /** Every key naming the user, rate-limit counters included. */
 export async function allKeysOf(redis: IORedis, user: string): Promise<string[]> {
   return (await redis.keys(`*{${user}}*`)).sort();
+}
+
+/** The OpenAI-shaped error of a response, for tests that check what a client is told. */
+export async function errorOf(res: Response): Promise<{ message: string; type: string; code: string | null; param: string | null }> {
+  return ((await res.json()) as { error: { message: string; type: string; code: string | null; param: string | null } }).error;
+}
+
+/** A widget token for `user`, minted by the proxy itself (POST /v1/tokens), as a backend would. */
+export async function mintToken(user: string): Promise<string> {
+  const res = await proxyFetch("/v1/tokens", { method: "POST", body: JSON.stringify({ user }) });
+  if (res.status !== 200) throw new Error(`minting a token failed: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
 }

@@ -1,0 +1,118 @@
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { injectFault } from "../../dev/fault-proxy";
+import { directRedis, errorOf, keysOf, mintToken, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
+
+// What an adversarial probe of `npm run dev` found, each guarded here through the running worker.
+const redis = directRedis();
+afterAll(() => redis.quit());
+
+const chatBody = (content: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model: "mock-small", messages: [{ role: "user", content }], ...extra });
+const asWidget = (token: string, path: string, init: RequestInit = {}) =>
+  proxyFetch(path, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers)), Authorization: `Bearer ${token}` } });
+
+describe("ids made only of dots", () => {
+  it("never reach Cosmos: every profile call refuses them, and other users' profiles stay", async () => {
+    const bystander = uniqueId("bystander");
+    expect((await proxyFetch("/v1/profile", { method: "PUT", user: bystander, body: JSON.stringify({ preferences: { tone: "dry" } }) })).status).toBe(200);
+
+    for (const id of [".", "..", "..."]) {
+      for (const method of ["GET", "PUT", "PATCH", "DELETE"]) {
+        const res = await proxyFetch("/v1/profile", { method, user: id, ...(method === "PUT" || method === "PATCH" ? { body: JSON.stringify({ preferences: {} }) } : {}) });
+        expect(res.status, `${method} as ${id}`).toBe(400);
+        expect(await errorOf(res)).toMatchObject({ code: "invalid_id", param: "X-User-Id" });
+      }
+    }
+    const res = await proxyFetch("/v1/profile", { user: bystander });
+    expect(await res.json()).toMatchObject({ preferences: { tone: "dry" } });
+  });
+
+  it("cannot be minted a token, nor name a session", async () => {
+    const minted = await proxyFetch("/v1/tokens", { method: "POST", body: JSON.stringify({ user: ".." }) });
+    expect(minted.status).toBe(400);
+    const session = await proxyFetch("/v1/chat/completions", { method: "POST", user: uniqueId("dots"), headers: { "X-Session-Id": ".." }, body: chatBody("hi") });
+    expect(await errorOf(session)).toMatchObject({ code: "invalid_id", param: "X-Session-Id" });
+    const path = await proxyFetch("/v1/sessions/..", { user: uniqueId("dots") });
+    expect([400, 404]).toContain(path.status); // URL parsing may resolve the segment away before routing
+  });
+});
+
+describe("what a widget is shown and may send", () => {
+  it("gets a provider's rejection without its text (which may quote the system prompt); a backend keeps the detail", async () => {
+    const user = uniqueId("echo");
+    const widget = await asWidget(await mintToken(user), "/v1/chat/completions", { method: "POST", body: chatBody("[mock:status=400] hi") });
+    expect(widget.status).toBe(400);
+    const shown = await errorOf(widget);
+    expect(shown).toMatchObject({ type: "invalid_request_error", code: "mock_rejected", param: "messages" });
+    expect(shown.message).toBe("The upstream model provider rejected the request.");
+
+    const backend = await proxyFetch("/v1/chat/completions", { method: "POST", user, body: chatBody("[mock:status=400] hi") });
+    expect((await errorOf(backend)).message).toContain("You are a helpful assistant.");
+  });
+
+  it.each([
+    ["a file in the operator's provider account", { type: "file", file: { file_id: "file-abc123" } }],
+    ["an image at the cloud metadata address", { type: "image_url", image_url: { url: "http://169.254.169.254/latest/meta-data/" } }],
+    ["an unknown part type", { type: "mystery", mystery: {} }],
+  ])("may not send %s: 400, nothing stored, the model never asked", async (_, part) => {
+    const user = uniqueId("parts");
+    const marker = `parts-${user}`;
+    const res = await asWidget(await mintToken(user), "/v1/chat/completions", {
+      method: "POST",
+      headers: { "X-Session-Id": "p" },
+      body: JSON.stringify({ model: "mock-small", messages: [{ role: "user", content: [{ type: "text", text: marker }, part] }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ code: "content_part_not_allowed", param: "messages[0].content[1]" });
+    expect(await keysOf(redis, user)).toEqual([]);
+    expect(await upstreamRequests(marker)).toEqual([]);
+  });
+
+  it("is not told the prompt's token estimate, which would measure the system prompt; a backend is", async () => {
+    const user = uniqueId("estimate");
+    const widget = await asWidget(await mintToken(user), "/v1/chat/completions", { method: "POST", body: chatBody("hi") });
+    expect(widget.status).toBe(200);
+    expect(widget.headers.get("X-Prompt-Tokens-Estimated")).toBeNull();
+    expect(widget.headers.get("X-History-Kept")).toBe("0");
+    const backend = await proxyFetch("/v1/chat/completions", { method: "POST", user, body: chatBody("hi") });
+    expect(Number(backend.headers.get("X-Prompt-Tokens-Estimated"))).toBeGreaterThan(0);
+  });
+});
+
+describe("bounded work", () => {
+  it("refuses JSON nested 3,000 deep with a 400 before the model is asked", async () => {
+    const user = uniqueId("deep");
+    const marker = `deep-${user}`;
+    const body = `{"model":"mock-small","messages":[{"role":"user","content":"${marker}"}],"metadata":${"[".repeat(3000)}${"]".repeat(3000)}}`;
+    const res = await proxyFetch("/v1/chat/completions", { method: "POST", user, headers: { "X-Session-Id": "d" }, body });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ type: "invalid_request_error", code: "json_too_deep" });
+    expect(await upstreamRequests(marker)).toEqual([]);
+    expect(await keysOf(redis, user)).toEqual([]);
+  });
+
+  it("gives a stalled upstream one UPSTREAM_TIMEOUT_MS in all, not one per attempt", async () => {
+    const user = uniqueId("stall");
+    const marker = `stall-${user}`;
+    const res = await proxyFetch("/v1/chat/completions", { method: "POST", user, body: chatBody(`[mock:delay=5000] ${marker}`) });
+    expect(res.status).toBe(504);
+    expect(await errorOf(res)).toMatchObject({ code: "upstream_timeout" });
+    // A retry after a timeout would need a second deadline: the model is asked once.
+    expect(await upstreamRequests(marker)).toHaveLength(1);
+  });
+});
+
+describe("logs", () => {
+  it("carry the request id on every line, so a 503's X-Request-Id leads to its cause", async () => {
+    const user = uniqueId("traced");
+    await injectFault(stack().faultProxyUrl, { match: user, mode: "error" });
+    const res = await proxyFetch("/v1/chat/completions", { method: "POST", user, headers: { "X-Session-Id": "t" }, body: chatBody("hi") });
+    expect(res.status).toBe(503);
+    const id = res.headers.get("X-Request-Id")!;
+    const lineOf = () =>
+      readFileSync(stack().workerLogFile, "utf8")
+        .split("\n")
+        .find((line) => line.includes(`"request_id":"${id}"`) && line.includes('"event":"redis_failed"'));
+    await expect.poll(lineOf, { timeout: 5000 }).toBeDefined();
+  });
+});
