@@ -2,7 +2,8 @@
  * What the mock model will do for a request, decided only by the request, so every run of a test
  * sees the same thing. Directives in the last user message steer it: `[mock:status=500]`,
  * `[mock:status=429]`, `[mock:drop-after=3]`, `[mock:stall-after=2]`, `[mock:error-event-after=2]`,
- * `[mock:delay=500]`, `[mock:words=200]`, `[mock:tool=get_weather]`.
+ * `[mock:delay=500]`, `[mock:words=200]`, `[mock:tool=get_weather]` (with `[mock:tool-calls=3000]`, that
+ * many calls of it).
  */
 export interface Script {
   status: number;
@@ -10,6 +11,8 @@ export interface Script {
   /** Streaming: chunks of content to send, then the ending below. */
   pieces: string[];
   toolCall: { name: string; arguments: string } | undefined;
+  /** How many calls of `toolCall` the reply makes. */
+  toolCalls: number;
   ending: "finish" | "drop" | "stall" | "error-event";
   /** For drop/stall/error-event: after how many content pieces. */
   endAfter: number;
@@ -64,6 +67,7 @@ export function scriptFor(body: { messages?: MessageLike[]; tools?: unknown[] })
     delayMs: directive(text, "delay") === undefined ? undefined : Number(directive(text, "delay")),
     pieces: tool ? [] : reply.split(/(?<= )/),
     toolCall: tool ? { name: tool, arguments: JSON.stringify({ query: text.replace(/\[mock:[^\]]*\]/g, "").trim() }) } : undefined,
+    toolCalls: Number(directive(text, "tool-calls") ?? 1),
     ending: ending ? ending[0] : "finish",
     endAfter: ending ? Number(ending[1]) : 0,
   };

@@ -47,6 +47,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+const callId = (index: number) => `call_mock${index + 1}`;
+
 function completionId(): string {
   return `chatcmpl-mock${Math.random().toString(36).slice(2, 12)}`;
 }
@@ -77,8 +79,10 @@ async function streamCompletion(res: ServerResponse, model: string, script: Scri
     return;
   }
   if (script.toolCall) {
-    res.write(chunk({ tool_calls: [{ index: 0, id: "call_mock1", type: "function", function: { name: script.toolCall.name, arguments: "" } }] }));
-    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: script.toolCall.arguments } }] }));
+    for (let index = 0; index < script.toolCalls; index++) {
+      res.write(chunk({ tool_calls: [{ index, id: callId(index), type: "function", function: { name: script.toolCall.name, arguments: "" } }] }));
+      res.write(chunk({ tool_calls: [{ index, function: { arguments: script.toolCall.arguments } }] }));
+    }
   }
   res.write(chunk({}, script.toolCall ? "tool_calls" : "stop"));
   if (includeUsage) {
@@ -99,7 +103,7 @@ function completion(model: string, script: Script) {
       {
         index: 0,
         message: script.toolCall
-          ? { role: "assistant", content: null, tool_calls: [{ id: "call_mock1", type: "function", function: script.toolCall }] }
+          ? { role: "assistant", content: null, tool_calls: Array.from({ length: script.toolCalls }, (_, i) => ({ id: callId(i), type: "function", function: script.toolCall })) }
           : { role: "assistant", content, refusal: null },
         finish_reason: script.toolCall ? "tool_calls" : "stop",
       },

@@ -1,6 +1,6 @@
 import type { ChatMessage } from "../chat/schema";
 import { utf8Length } from "../chat/text";
-import { InvalidRequestError } from "../http/errors";
+import { InvalidRequestError, UpstreamError } from "../http/errors";
 
 /**
  * Upstash refuses requests over 1 MB. A turn's save (its messages, JSON-encoded once to be stored
@@ -49,11 +49,17 @@ export function assertTurnFits(newTurn: readonly ChatMessage[], maxReplyBytes: n
 /**
  * What a save writes: the turn whole (texts cut to `maxTextBytes`), preceded by as much of the
  * seed (the client's earlier messages, for a new session) as fits the budget and the storage cap,
- * most recent first.
+ * most recent first. A reply that does not fit even so (thousands of tool calls: their arguments
+ * are JSON, which cutting would break) fails the turn, which then stores nothing.
  */
 export function fitSave(seed: readonly ChatMessage[], turn: readonly ChatMessage[], maxTextBytes: number, maxStored: number): ChatMessage[] {
   const kept = turn.map((message) => truncateText(message, maxTextBytes));
   let budget = SAVE_BUDGET_BYTES - kept.reduce((sum, message) => sum + savedSize(message), 0);
+  if (budget < 0) {
+    throw new UpstreamError(502, "The model's reply is too large to remember (too many or too large tool calls); nothing was stored.", {
+      code: "reply_too_large",
+    });
+  }
   const earlier: ChatMessage[] = [];
   for (let i = seed.length - 1; i >= 0 && earlier.length + kept.length < maxStored; i--) {
     const message = truncateText(seed[i]!, maxTextBytes);

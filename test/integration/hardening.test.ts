@@ -91,6 +91,21 @@ describe("bounded work", () => {
     expect(await keysOf(redis, user)).toEqual([]);
   });
 
+  it("fails a reply of 3,000 tool calls (over the save budget) with an error event, and stores nothing", async () => {
+    const user = uniqueId("storm");
+    const res = await proxyFetch("/v1/chat/completions", {
+      method: "POST",
+      user,
+      headers: { "X-Session-Id": "s" },
+      body: chatBody(`[mock:tool=lookup] [mock:tool-calls=3000] ${"find this ".repeat(30)}`, { stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain("[DONE]");
+    expect(text.trim().split("\n\n").at(-1)).toContain('"code":"reply_too_large"');
+    expect(await keysOf(redis, user)).toEqual([]);
+  });
+
   it("gives a stalled upstream one UPSTREAM_TIMEOUT_MS in all, not one per attempt", async () => {
     const user = uniqueId("stall");
     const marker = `stall-${user}`;

@@ -45,6 +45,14 @@ describe("the save budget (Upstash takes at most 1 MB a request)", () => {
     expect(String(saved[1]!.content).endsWith("[truncated]")).toBe(true);
   });
 
+  it("fails, rather than exceed the budget, on a reply whose tool calls alone are too large", () => {
+    const calls = Array.from({ length: 3000 }, (_, i) => ({ id: `call_${i}`, type: "function", function: { name: "lookup", arguments: `{"query":"${"q".repeat(400)}"}` } }));
+    const reply: ChatMessage = { role: "assistant", content: null, tool_calls: calls };
+    expect(() => fitSave([], [user("q"), reply], 65_536, 200)).toThrow(/too large to remember/);
+    const few: ChatMessage = { role: "assistant", content: null, tool_calls: calls.slice(0, 10) };
+    expect(fitSave([], [user("q"), few], 65_536, 200)).toHaveLength(2);
+  });
+
   it("refuses up front a turn too large to remember", () => {
     expect(() => assertTurnFits([user('"'.repeat(300_000))], 65_536)).toThrow(/too large to remember/);
     expect(() => assertTurnFits([user("fine")], 65_536)).not.toThrow();
