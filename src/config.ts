@@ -35,6 +35,7 @@ const schema = z.object({
   HISTORY_MAX_TOKENS: int(256, 2_000_000, 8000),
   HISTORY_MAX_STORED: int(2, 10_000, 200),
   SESSION_TTL_SECONDS: int(60, 31_536_000, 3600),
+  MAX_SESSIONS_PER_USER: int(1, 100_000, 1000),
   MAX_BODY_BYTES: int(1024, 10_000_000, 524_288),
   MAX_MESSAGES_PER_REQUEST: int(1, 10_000, 256),
   MAX_MESSAGE_BYTES: int(256, 5_000_000, 65_536),
@@ -105,7 +106,8 @@ export interface Config {
   logContent: boolean;
   systemPrompt: string;
   window: { maxMessages: number; maxTokens: number };
-  sessions: { ttlSeconds: number; maxStored: number };
+  /** maxPerUser: live sessions a user keeps; beyond it the least recently active are forgotten. */
+  sessions: { ttlSeconds: number; maxStored: number; maxPerUser: number };
   limits: { maxBodyBytes: number; maxMessages: number; maxMessageBytes: number; maxProfileBytes: number };
 }
 
@@ -173,7 +175,7 @@ function fromEnv(env: Env): Config {
     logContent: v.LOG_CONTENT,
     systemPrompt: v.SYSTEM_PROMPT,
     window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS },
-    sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED },
+    sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED, maxPerUser: v.MAX_SESSIONS_PER_USER },
     limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES, maxProfileBytes: v.PROFILE_MAX_BYTES },
   };
 }

@@ -1,14 +1,17 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
+import { ApiError, ServiceUnavailableError } from "../http/errors";
 import { keys } from "./keys";
 import { cachedProfile } from "./profile-cache";
-import { redisClient, withRedis } from "./redis";
+import { log } from "../http/log";
+import { describeRedisError, redisClient, withRedis } from "./redis";
 import { parseStoredMessages } from "./stored-message";
 
 export interface SessionSettings {
   ttlSeconds: number;
   maxStored: number;
+  maxPerUser: number;
   /** Set when profiles are on (Cosmos configured): an erasure then caches an empty profile. */
   profileCacheTtlSeconds: number | undefined;
 }
@@ -18,6 +21,23 @@ export interface SessionInfo {
   lastActiveAt: number;
   expiresAt: number;
 }
+
+export interface Erasure {
+  sessionsDeleted: number;
+  /** Sessions still to delete: the next DELETE /v1/profile goes on from there. */
+  sessionsRemaining: number;
+}
+
+/**
+ * Sessions forgotten per Upstash request: a page's DEL (two keys a session, ids up to 128
+ * characters) stays near 300 KB, far under Upstash's 1 MB limit.
+ */
+const PAGE = 500;
+/** Pages one erasure request works through before it answers with what is left (10,000 sessions). */
+const PAGES_PER_ERASURE = 20;
+
+/** Every key of one session. */
+const sessionKeys = (user: string, session: string) => [keys.session(user, session), keys.summary(user, session)];
 
 export interface StoredSession {
   id: string;
@@ -71,24 +91,65 @@ export class SessionStore {
   }
 
   /**
-   * Erases the user from Redis: every session (the index knows every live one), the index, and
-   * the cached profile, which is replaced by an empty one so a turn in flight cannot re-cache the
-   * old. The erasure is stamped first, so such a turn also takes back its save (TurnMemory).
-   * Returns how many sessions there were.
+   * Erases the user from Redis, a page of sessions per request, oldest first (the index knows every
+   * live one), then the index and the cached profile, which is replaced by an empty one so a turn
+   * in flight cannot re-cache the old. The erasure is stamped first, so such a turn also takes back
+   * its save (TurnMemory). Stops after PAGES_PER_ERASURE pages and says what is left; calling it
+   * again goes on (each page is deleted and unindexed together, so nothing is deleted twice or missed).
    */
-  erase(user: string, now = Date.now()): Promise<number> {
-    return withRedis("erase", async () => {
-      const [, ids] = await this.redis
+  async erase(user: string, now = Date.now()): Promise<Erasure> {
+    const index = keys.sessionIndex(user);
+    let deleted = 0;
+    try {
+      let [, page] = await this.redis
         .pipeline()
         .set(keys.erased(user), String(now), { ex: this.settings.ttlSeconds })
-        .zrange(keys.sessionIndex(user), 0, -1)
+        .zrange(index, 0, PAGE - 1)
         .exec<[unknown, string[]]>();
-      const doomed = ids.flatMap((id) => [keys.session(user, id), keys.summary(user, id)]);
-      const erasure = this.redis.multi().del(...doomed, keys.sessionIndex(user));
+      for (let pages = 0; page.length > 0 && pages < PAGES_PER_ERASURE; pages++) {
+        const [, , next] = await this.redis
+          .multi()
+          .del(...page.flatMap((id) => sessionKeys(user, id)))
+          .zrem(index, ...page)
+          .zrange(index, 0, PAGE - 1)
+          .exec<[number, number, string[]]>();
+        deleted += page.length;
+        page = next;
+      }
+      if (page.length > 0) return { sessionsDeleted: deleted, sessionsRemaining: await this.redis.zcard(index) };
+      const finish = this.redis.multi().del(index);
       const cacheTtl = this.settings.profileCacheTtlSeconds;
-      if (cacheTtl !== undefined) erasure.set(keys.profile(user), cachedProfile({}), { ex: cacheTtl });
-      await erasure.exec();
-      return ids.length;
+      if (cacheTtl !== undefined) finish.set(keys.profile(user), cachedProfile({}), { ex: cacheTtl });
+      await finish.exec();
+      return { sessionsDeleted: deleted, sessionsRemaining: 0 };
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      log("error", "redis_failed", { op: "erase", error: describeRedisError(error), sessions_deleted: deleted });
+      throw new ServiceUnavailableError(
+        `The erasure did not finish (${deleted} sessions were deleted before session memory failed); send DELETE /v1/profile again to finish it.`,
+        { code: "erasure_incomplete" },
+      );
+    }
+  }
+
+  /**
+   * Forgets the user's least recently active sessions, keeping MAX_SESSIONS_PER_USER - 1 (room for
+   * the session of the turn that asked), so a client that starts a session per request cannot grow
+   * the index (and an erasure) without bound.
+   */
+  async makeRoom(user: string, current: string): Promise<number> {
+    const index = keys.sessionIndex(user);
+    return withRedis("evict", async () => {
+      const doomed = (await this.redis.zrange<string[]>(index, 0, -this.settings.maxPerUser)).filter((id) => id !== current);
+      for (let start = 0; start < doomed.length; start += PAGE) {
+        const page = doomed.slice(start, start + PAGE);
+        await this.redis
+          .multi()
+          .del(...page.flatMap((id) => sessionKeys(user, id)))
+          .zrem(index, ...page)
+          .exec();
+      }
+      return doomed.length;
     });
   }
 
@@ -97,7 +158,7 @@ export class SessionStore {
     return withRedis("remove", async () => {
       const [deleted] = await this.redis
         .multi()
-        .del(keys.session(user, session), keys.summary(user, session))
+        .del(...sessionKeys(user, session))
         .zrem(keys.sessionIndex(user), session)
         .exec<[number, number]>();
       return Number(deleted) > 0;

@@ -7,6 +7,7 @@ import { cachedProfile, parseCachedProfile } from "./profile-cache";
 import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
 import { redisClient, withRedis } from "./redis";
 import { RedisBatch } from "./redis-batch";
+import { sessionStore, type SessionStore } from "./session-store";
 import { parseStoredMessages } from "./stored-message";
 
 const DAY_MS = 86_400_000;
@@ -51,6 +52,8 @@ export class TurnMemory {
     private readonly profiles: (() => Promise<ProfileStore>) | undefined,
     /** Work that must finish but not on the user's time (waitUntil). */
     private readonly background: (work: Promise<unknown>) => void,
+    /** Forgets the sessions of a user who has more than MAX_SESSIONS_PER_USER. */
+    private readonly sessions: SessionStore,
   ) {}
 
   /** A batch for this turn's Redis reads; the caller may add its own commands before sending it. */
@@ -68,8 +71,15 @@ export class TurnMemory {
     const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
     const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
     const cachedProfile = this.profiles ? batch.add<unknown>((p) => p.get(keys.profile(user))) : undefined;
+    const sessionCount = session ? batch.add<unknown>((p) => p.zcard(keys.sessionIndex(user))) : undefined;
 
-    const [storedMessages, storedSummary, storedProfile] = await withRedis("load", () => Promise.all([messages, summary, cachedProfile]));
+    const [storedMessages, storedSummary, storedProfile, sessions] = await withRedis("load", () =>
+      Promise.all([messages, summary, cachedProfile, sessionCount]),
+    );
+    // At the cap, room is made for this turn's session too (it may be a new one).
+    if (session && Number(sessions) >= this.config.sessions.maxPerUser) {
+      this.background(this.sessions.makeRoom(user, session).catch(() => {}));
+    }
     memory.messages = parseStoredMessages(storedMessages);
     memory.summary = typeof storedSummary === "string" ? storedSummary : null;
     if (this.profiles) {
@@ -163,5 +173,5 @@ function logProfileFailure(op: string, error: unknown): void {
 
 export function turnMemory(config: Config, background: (work: Promise<unknown>) => void): TurnMemory {
   const cosmos = config.cosmos;
-  return new TurnMemory(redisClient(config), config, cosmos && (() => profileStore(cosmos)), background);
+  return new TurnMemory(redisClient(config), config, cosmos && (() => profileStore(cosmos)), background, sessionStore(config));
 }

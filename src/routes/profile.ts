@@ -106,6 +106,12 @@ export const profileRoutes = new Hono<AppEnv>()
     const user = userOf(c.get("caller"));
     // Cosmos first: if it fails, nothing else is gone and the client can simply retry.
     const existed = config.cosmos ? await withProfiles(config, (store) => store.remove(user)) : false;
-    const sessions = await sessionStore(config).erase(user);
-    return c.json({ object: "profile", deleted: true, profile_existed: existed, sessions_deleted: sessions });
+    const { sessionsDeleted, sessionsRemaining } = await sessionStore(config).erase(user);
+    // A user with more sessions than one request erases: 202, and the next DELETE goes on.
+    const complete = sessionsRemaining === 0;
+    return c.json(
+      { object: "profile", deleted: complete, profile_existed: existed, sessions_deleted: sessionsDeleted, sessions_remaining: sessionsRemaining },
+      complete ? 200 : 202,
+      complete ? {} : { "Retry-After": "0" },
+    );
   });

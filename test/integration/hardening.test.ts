@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { injectFault } from "../../dev/fault-proxy";
+import { injectFault, requestDetailsThrough } from "../../dev/fault-proxy";
 import { directRedis, errorOf, keysOf, mintToken, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 // What an adversarial probe of `npm run dev` found, each guarded here through the running worker.
@@ -129,5 +129,70 @@ describe("logs", () => {
         .split("\n")
         .find((line) => line.includes(`"request_id":"${id}"`) && line.includes('"event":"redis_failed"'));
     await expect.poll(lineOf, { timeout: 5000 }).toBeDefined();
+  });
+});
+
+describe("erasure and the session index, at any size", () => {
+  /** What an erasure leaves: its own time, and an empty cached profile (both expire). */
+  const erasureLeftovers = (user: string) => [`erased:{${user}}`, `profile:{${user}}`];
+
+  /** Index entries (and a LIST for every tenth) straight into Redis, as months of a busy client would leave. */
+  async function seedSessions(user: string, count: number, newestAt = Date.now()) {
+    const pipeline = redis.pipeline();
+    const ids = Array.from({ length: count }, (_, i) => `session-${"x".repeat(100)}-${i}`);
+    for (let start = 0; start < count; start += 10_000) {
+      const members = ids.slice(start, start + 10_000).flatMap((id, i) => [newestAt - (count - start - i) * 10, id]);
+      pipeline.zadd(`sessions:{${user}}`, ...members);
+    }
+    for (let i = 0; i < count; i += 10) pipeline.rpush(`session:{${user}}:{${ids[i]}}`, JSON.stringify({ role: "user", content: "old" }));
+    pipeline.expire(`sessions:{${user}}`, 3600);
+    await pipeline.exec();
+    return ids;
+  }
+
+  it("erases 60,000 sessions in requests under 1 MB, resuming where the last DELETE stopped", async () => {
+    const user = uniqueId("hoarder");
+    await seedSessions(user, 60_000);
+    const answers: Array<{ status: number; body: { deleted: boolean; sessions_deleted: number; sessions_remaining: number } }> = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const res = await proxyFetch("/v1/profile", { method: "DELETE", user });
+      answers.push({ status: res.status, body: (await res.json()) as (typeof answers)[number]["body"] });
+      if (res.status !== 202) break;
+    }
+    expect(answers.at(-1)).toMatchObject({ status: 200, body: { deleted: true, sessions_remaining: 0 } });
+    expect(answers.slice(0, -1).every((a) => a.status === 202 && a.body.sessions_remaining > 0 && !a.body.deleted)).toBe(true);
+    expect(answers.reduce((sum, a) => sum + a.body.sessions_deleted, 0)).toBe(60_000);
+    expect(await keysOf(redis, user)).toEqual(erasureLeftovers(user));
+
+    const sizes = (await requestDetailsThrough(stack().faultProxyUrl, user)).map((r) => Number(r.headers["content-length"] ?? 0));
+    expect(Math.max(...sizes)).toBeLessThan(1_000_000);
+  });
+
+  it("finishes on the next DELETE after Redis failed mid-way, and says the first did not finish", async () => {
+    const user = uniqueId("interrupted");
+    await seedSessions(user, 1200);
+    await injectFault(stack().faultProxyUrl, { match: `sessions:{${user}}`, path: "/multi-exec", mode: "error", times: 1 });
+    // The first page goes through the pipeline that stamps the erasure; the first transaction fails.
+    const first = await proxyFetch("/v1/profile", { method: "DELETE", user });
+    expect(first.status).toBe(503);
+    expect(await errorOf(first)).toMatchObject({ code: "erasure_incomplete" });
+    const second = await proxyFetch("/v1/profile", { method: "DELETE", user });
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ deleted: true, sessions_deleted: 1200, sessions_remaining: 0 });
+    expect(await keysOf(redis, user)).toEqual(erasureLeftovers(user));
+  });
+
+  it("keeps at most MAX_SESSIONS_PER_USER sessions: a turn past the cap forgets the least recently active", async () => {
+    const user = uniqueId("many");
+    const ids = await seedSessions(user, 1005, Date.now() - 60_000);
+    const res = await proxyFetch("/v1/chat/completions", { method: "POST", user, headers: { "X-Session-Id": "newest" }, body: chatBody("hi") });
+    expect(res.status).toBe(200);
+    await expect.poll(() => redis.zcard(`sessions:{${user}}`), { timeout: 5000 }).toBeLessThanOrEqual(1000);
+    const kept = await redis.zrange(`sessions:{${user}}`, 0, -1);
+    expect(kept.length).toBeGreaterThanOrEqual(999);
+    expect(kept).toContain("newest");
+    for (const oldest of ids.slice(0, 6)) expect(kept).not.toContain(oldest);
+    expect(kept).toContain(ids.at(-1));
+    expect(await redis.exists(`session:{${user}}:{${ids[0]}}`)).toBe(0); // its history went with it
   });
 });

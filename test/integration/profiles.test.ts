@@ -96,7 +96,7 @@ describe("the profile API", () => {
 
     const res = await profile(user, { method: "DELETE" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ object: "profile", deleted: true, profile_existed: true, sessions_deleted: 2 });
+    expect(await res.json()).toEqual({ object: "profile", deleted: true, profile_existed: true, sessions_deleted: 2, sessions_remaining: 0 });
     // Left behind: the time of the erasure, and an empty cached profile (both expire).
     expect(await keysOf(redis, user)).toEqual([`erased:{${user}}`, `profile:{${user}}`]);
     expect(JSON.parse((await redis.get(`profile:{${user}}`))!)).toEqual({ preferences: {} });
