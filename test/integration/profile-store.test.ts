@@ -37,3 +37,14 @@ describe("ProfileStore.touch", () => {
     expect(profile.updatedAt).toBe(written.updatedAt);
   });
 });
+
+describe("ProfileStore addresses one user's document, whatever id it is given", () => {
+  it.each([".", "..", "...", "a/b", "../user-memory"])("refuses %j before any request, and the container stays", async (id) => {
+    const bystander = uniqueId("bystander");
+    await store.update(bystander, undefined, () => ({ kept: true }));
+    await expect(store.read(id)).rejects.toMatchObject({ code: "invalid_id" });
+    await expect(store.remove(id)).rejects.toMatchObject({ code: "invalid_id" });
+    await expect(store.update(id, undefined, () => ({}))).rejects.toMatchObject({ code: "invalid_id" });
+    expect((await store.read(bystander)).preferences).toEqual({ kept: true });
+  });
+});
