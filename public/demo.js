@@ -142,6 +142,9 @@ async function loadPreferences() {
   if (!response.ok) return ($("preferences-status").textContent = await errorText(response));
   profileEtag = response.headers.get("ETag");
   $("preferences").value = JSON.stringify((await response.json()).preferences, null, 2);
+  // Editable only now: text typed before the stored preferences arrived would be overwritten.
+  $("preferences").disabled = false;
+  $("save-preferences").disabled = false;
 }
 
 async function savePreferences() {
