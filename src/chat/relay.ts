@@ -57,7 +57,10 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     let sawDone = false;
     let failure: ApiError | undefined;
 
+    // The events of one upstream read leave in one write: as soon as they arrived, and without a
+    // write (and its wait for the client) per event when a provider sends thousands at once.
     const handle = async (events: ReturnType<SseParser["push"]>) => {
+      let out = "";
       for (const event of events) {
         if (event.data === "[DONE]") {
           sawDone = true;
@@ -69,16 +72,17 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
             chunk = JSON.parse(event.data);
           } catch {
             failure = new UpstreamError(502, "The upstream model provider sent a malformed event.", { code: "upstream_bad_event" });
-            return;
+            break;
           }
           if (chunk && typeof chunk === "object" && "error" in chunk) {
             failure = new UpstreamError(502, "The upstream model provider failed mid-stream.", { code: "upstream_stream_error" });
-            return;
+            break;
           }
           reply.add(chunk as Parameters<ReplyBuilder["add"]>[0]);
         }
-        await send(`${event.raw}\n\n`);
+        out += `${event.raw}\n\n`;
       }
+      if (out) await send(out);
     };
 
     let ended = false;

@@ -41,12 +41,14 @@ export class SseParser {
     this.buffer += chunk.includes("\r") ? chunk.replace(/\r\n?/g, "\n") : chunk;
 
     const events: SseEvent[] = [];
+    // One cut at the end, not one per event: a read holding thousands of events stays linear.
+    let start = 0;
     let boundary: number;
-    while ((boundary = this.buffer.indexOf("\n\n")) !== -1) {
-      const block = this.buffer.slice(0, boundary);
-      this.buffer = this.buffer.slice(boundary + 2);
-      if (block) events.push(parseEvent(block));
+    while ((boundary = this.buffer.indexOf("\n\n", start)) !== -1) {
+      if (boundary > start) events.push(parseEvent(this.buffer.slice(start, boundary)));
+      start = boundary + 2;
     }
+    if (start > 0) this.buffer = this.buffer.slice(start);
     if (this.buffer.length > MAX_EVENT_CHARS) throw new EventTooLarge();
     return events;
   }
