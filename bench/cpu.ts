@@ -1,11 +1,11 @@
 import { performance } from "node:perf_hooks";
 import "../src/http/zod-messages";
 import { splitConversation } from "../src/chat/conversation";
-import { buildSystemMessage } from "../src/chat/prompt";
+import { buildSystemMessage } from "../src/turn/prompt";
 import { ReplyBuilder } from "../src/chat/reply";
 import type { ChatMessage } from "../src/chat/schema";
 import { SseParser } from "../src/chat/sse";
-import { slideWindow } from "../src/chat/trim";
+import { slideWindow } from "../src/turn/window";
 import { parseChatRequest } from "../src/chat/validate";
 import { toStoredMessage } from "../src/memory/stored-message";
 

@@ -9,8 +9,13 @@ export interface FaultRule {
   match: string;
   /** Only requests to this path (e.g. "/multi-exec"); any path when absent. */
   path?: string;
-  /** hang: never answer. error: 500 with an Upstash-style error. reset: close the connection. */
-  mode: "hang" | "error" | "reset";
+  /**
+   * hang: never answer. error: 500 with an Upstash-style error. reset: close the connection.
+   * delay: pass the request on only after `delayMs`, as a paused server would run it late, whether
+   * or not its client is still waiting.
+   */
+  mode: "hang" | "error" | "reset" | "delay";
+  delayMs?: number;
   /** How many requests it hits before it is used up (default: unlimited). */
   times?: number;
 }
@@ -42,6 +47,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const rules: Array<FaultRule & { hits: number }> = [];
   const seen: Array<RecordedRequest & { text: string }> = [];
   const hanging = new Set<ServerResponse>();
+  let delayed = 0;
   const upstream = new URL(target);
 
   const server = createServer(async (req, res) => {
@@ -51,6 +57,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       if (req.method === "POST") rules.push({ ...(JSON.parse(body.toString()) as FaultRule), hits: 0 });
       if (req.method === "DELETE") rules.length = 0;
       res.writeHead(204).end();
+      return;
+    }
+    if (path === "/__delayed") {
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ pending: delayed }));
       return;
     }
     if (path === "/__requests") {
@@ -76,8 +86,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         req.socket.destroy();
         return;
       }
-      res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "ERR injected fault" }));
-      return;
+      if (rule.mode === "error") {
+        res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "ERR injected fault" }));
+        return;
+      }
+      delayed++;
+      await new Promise((resolve) => setTimeout(resolve, rule.delayMs ?? 1000));
     }
     const forward = httpRequest(
       { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
@@ -86,7 +100,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         answer.pipe(res);
       },
     );
-    forward.on("error", () => res.destroy());
+    const settled = rule?.mode === "delay" ? () => delayed-- : () => {};
+    forward.on("error", () => {
+      settled();
+      res.destroy();
+    });
+    forward.on("response", (answer) => answer.on("end", settled));
     forward.end(body);
   });
 
@@ -117,4 +136,9 @@ export async function requestsThrough(proxyUrl: string, match: string): Promise<
 export async function injectFault(proxyUrl: string, rule: FaultRule): Promise<void> {
   const res = await fetch(`${proxyUrl}/__faults`, { method: "POST", body: JSON.stringify(rule) });
   if (res.status !== 204) throw new Error(`fault proxy refused the rule: ${res.status}`);
+}
+
+/** How many delayed requests the proxy has not yet passed on and seen answered. */
+export async function delayedThrough(proxyUrl: string): Promise<number> {
+  return ((await (await fetch(`${proxyUrl}/__delayed`)).json()) as { pending: number }).pending;
 }

@@ -2,7 +2,7 @@ import "./http/zod-messages";
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/middleware";
-import { chatCompletions } from "./chat/handler";
+import { chatRoutes } from "./chat/handler";
 import { loadConfig } from "./config";
 import { corsForWidgets } from "./http/cors";
 import { errorResponse } from "./http/error-response";
@@ -33,7 +33,7 @@ app.use("/v1/*", corsForWidgets);
 app.route("/", healthRoutes);
 
 app.use("/v1/*", authenticate);
-app.post("/v1/chat/completions", chatCompletions);
+app.route("/v1/chat/completions", chatRoutes);
 app.use("/v1/models/*", limitPerUser);
 app.route("/v1/models", modelRoutes);
 app.route("/v1/tokens", tokenRoutes);

@@ -1,32 +1,30 @@
-import type { Context } from "hono";
+import { Hono, type Context } from "hono";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
 import type { AppEnv } from "../app-env";
 import { userOf } from "../auth/caller";
-import type { Config } from "../config";
 import { readJsonBody } from "../http/body";
 import { abortAfter } from "../http/deadline";
 import { UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { newSessionId, validId } from "../http/ids";
-import { admitUser } from "../limits/rate-limit";
-import { assertTurnFits, fitSave } from "../memory/save-budget";
-import { toStoredMessage } from "../memory/stored-message";
-import { redisClient } from "../memory/redis";
-import { RedisBatch } from "../memory/redis-batch";
-import { emptyMemory, turnMemory, type TurnMemory, type TurnTarget } from "../memory/turn-memory";
+import { idempotencyKey } from "../turn/idempotency-key";
+import { openTurn, type Turn } from "../turn/open-turn";
 import { startCompletion, upstreamClient } from "../upstream/client";
 import { splitConversation } from "./conversation";
 import { resolveModel } from "./model";
-import { buildSystemMessage, instructionText } from "./prompt";
 import { relayStream } from "./relay";
-import { replyFromCompletion, type AssistantMessage } from "./reply";
+import { completionOf, streamOf } from "./replay";
+import { replyFromCompletion } from "./reply";
+import { instructionText } from "./text";
 import { parseChatRequest } from "./validate";
-import { messageText } from "./text";
-import { slideWindow } from "./trim";
 import { applyWidgetPolicy, requestLimits } from "./widget-policy";
 
-/** POST /v1/chat/completions: the whole pipeline of DESIGN.md, from validation to the saved turn. */
-export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
+/**
+ * POST /v1/chat/completions: the Chat Completions front door. It translates the request into a
+ * turn (who, which session, what is new), asks the upstream with the turn's prompt, and relays the
+ * answer while the turn saves it.
+ */
+async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const config = c.get("config");
   const caller = c.get("caller");
   const timing = c.get("timing");
@@ -41,116 +39,75 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const model = resolveModel(parsed.model, caller, config.upstream);
   const conversation = splitConversation(parsed.messages);
   const request = applyWidgetPolicy(parsed, conversation, caller, config.widget);
-  const newTurn = conversation.newTurn.map(toStoredMessage);
-  if (stateful) assertTurnFits(newTurn, config.limits.maxMessageBytes);
-  const upstream = upstreamClient(config);
-  const target = { user, session: stateful ? session : undefined };
-  const store = target.session || config.cosmos ? turnMemory(config, (work) => c.executionCtx.waitUntil(work)) : undefined;
+  const stream = Boolean(request.stream);
+  const upstream = upstreamClient(config); // before any memory work: an unconfigured upstream fails fast
 
-  const { memory, limitHeaders } = await timing.measure("memory", () => loadMemory(config, store, target));
-  // Stored history is authoritative; the client's copy only starts a session that has none.
-  const seed = memory.messages.length === 0 ? conversation.earlier : [];
-  const system = buildSystemMessage({
-    instructions: conversation.instructions.length ? instructionText(conversation.instructions) : config.systemPrompt,
-    role: conversation.instructions[0]?.role ?? "system",
-    preferences: memory.preferences,
-    summary: memory.summary,
-  });
-  const window = slideWindow({
-    system,
-    history: memory.messages.length > 0 ? memory.messages : conversation.earlier,
+  const turn = await openTurn({
+    config,
+    caller,
+    user,
+    session: stateful ? session : undefined,
+    idempotencyKey: idempotencyKey(c.req.header("Idempotency-Key")),
+    instructions: conversation.instructions.length
+      ? { text: instructionText(conversation.instructions), role: conversation.instructions[0]!.role }
+      : undefined,
+    earlier: conversation.earlier,
     newTurn: conversation.newTurn,
-    ...config.window,
+    timing,
+    background: (work) => c.executionCtx.waitUntil(work),
+    describe: { protocol: "chat", model, stream },
   });
+  if (turn.replay) {
+    turn.headers.set("Idempotent-Replayed", "true");
+    return answer(c, turn, stream ? "text/event-stream; charset=utf-8" : "application/json", stream ? streamOf(turn.replay, model) : JSON.stringify(completionOf(turn.replay, model)));
+  }
 
-  const headers = new Headers({
-    ...limitHeaders,
-    "X-History-Kept": String(window.kept),
-    "X-History-Dropped": String(window.dropped),
-  });
-  // The estimate includes the operator's system prompt, whose length is not a widget's business.
-  if (caller.kind === "api_key") headers.set("X-Prompt-Tokens-Estimated", String(window.estimatedTokens));
-  if (session) headers.set("X-Session-Id", session);
-  if (memory.degraded.length > 0) headers.set("X-Memory-Degraded", memory.degraded.join(", "));
-
-  // One line per turn for the operator: what the window did, never what was said (unless LOG_CONTENT).
-  const turnLog = {
-    model,
-    stream: Boolean(request.stream),
-    history_kept: window.kept,
-    history_dropped: window.dropped,
-    prompt_tokens_estimated: window.estimatedTokens,
-    ...(memory.degraded.length ? { degraded: memory.degraded } : {}),
-  };
-  const persist = async (reply: AssistantMessage) => {
-    if (store) {
-      const { maxMessageBytes } = config.limits;
-      const turn = target.session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
-      await timing.measure("persist", () => store.save(target, turn, memory));
-    }
-    log("info", "chat_turn", {
-      ...turnLog,
-      ...(config.logContent ? { content: { new_turn: conversation.newTurn.map(messageText), reply: messageText(reply) } } : {}),
-    });
-  };
-
-  const body = { ...request, model, messages: window.messages } as ChatCompletionCreateParams;
+  const body = { ...request, model, messages: turn.messages } as ChatCompletionCreateParams;
   // One deadline for the answer's headers over every attempt, and (non-streamed) for its body.
   const deadline = abortAfter(config.upstream.timeoutMs);
-  const providerMessages = caller.kind === "api_key";
   const response = await timing
-    .measure("upstream", () => startCompletion(upstream, body, { signal: deadline.signal, providerMessages }))
+    .measure("upstream", () => startCompletion(upstream, body, { signal: deadline.signal, providerMessages: caller.kind === "api_key" }))
     .catch((error: unknown) => {
       deadline.cancel();
       throw error;
     });
   if (!response.body) throw new UpstreamError(502, "The upstream model provider sent an empty response.");
 
-  if (request.stream) {
+  if (stream) {
     // From here the idle timeout bounds the stream, however long the answer.
     deadline.cancel();
     const relay = relayStream(response.body, {
       idleTimeoutMs: config.upstream.idleTimeoutMs,
       clientGone: c.req.raw.signal,
-      complete: persist,
-      onFailure: (reason) => log("warn", "stream_failed", { ...turnLog, reason }),
+      complete: async (reply) => void (await turn.commit(reply)),
+      onFailure: (reason) => log("warn", "stream_failed", { ...turn.logFields, reason }),
     });
     c.executionCtx.waitUntil(relay.finished);
-    headers.set("Content-Type", "text/event-stream; charset=utf-8");
-    headers.set("Cache-Control", "no-cache");
-    headers.set("Server-Timing", timing.header());
-    return c.newResponse(relay.body, 200, Object.fromEntries(headers));
+    turn.headers.set("Cache-Control", "no-cache");
+    return answer(c, turn, "text/event-stream; charset=utf-8", relay.body);
   }
 
   const text = await readUpstreamBody(response, deadline);
-  let reply: AssistantMessage | undefined;
+  let reply;
   try {
     reply = replyFromCompletion(JSON.parse(text));
   } catch {
     reply = undefined;
   }
   if (!reply) throw new UpstreamError(502, "The upstream model provider sent a completion without a message.", { code: "upstream_bad_response" });
-  await persist(reply);
-  headers.set("Content-Type", response.headers.get("Content-Type") ?? "application/json");
-  headers.set("Server-Timing", timing.header());
-  return c.newResponse(text, 200, Object.fromEntries(headers));
+  const standing = await turn.commit(reply);
+  // A retry that raced its first attempt: the first one's reply is the one the session remembers.
+  if (standing !== reply) {
+    turn.headers.set("Idempotent-Replayed", "true");
+    return answer(c, turn, "application/json", JSON.stringify(completionOf(standing, model)));
+  }
+  return answer(c, turn, response.headers.get("Content-Type") ?? "application/json", text);
 }
 
-/**
- * The rate-limit check and the turn's reads, sent together as one Upstash request. A user over
- * the limit gets 429 before anything else is done for them (Cosmos included).
- */
-async function loadMemory(config: Config, store: TurnMemory | undefined, target: TurnTarget) {
-  const batch = store ? store.batch() : config.rateLimit.requests > 0 ? new RedisBatch(redisClient(config)) : undefined;
-  if (!batch) return { memory: emptyMemory(), limitHeaders: {} };
-  const admitted = admitUser(config, batch, target.user);
-  const gate = admitted.then(() => {});
-  gate.catch(() => {}); // load awaits it only before a Cosmos read; the verdict is awaited below anyway
-  const loading = store ? store.load(target, config.window.maxMessages - 1, batch, gate) : Promise.resolve(emptyMemory());
-  loading.catch(() => {}); // awaited below, after the verdict
-  await batch.flush().catch(() => {}); // failures surface through the promises above
-  const limitHeaders = await admitted;
-  return { memory: await loading, limitHeaders };
+function answer(c: Context<AppEnv>, turn: Turn, contentType: string, body: string | ReadableStream<Uint8Array>): Response {
+  turn.headers.set("Content-Type", contentType);
+  turn.headers.set("Server-Timing", c.get("timing").header());
+  return c.newResponse(body, 200, Object.fromEntries(turn.headers));
 }
 
 /** The non-streamed answer, within what is left of the deadline (whose signal aborts the read). */
@@ -166,3 +123,5 @@ async function readUpstreamBody(response: Response, deadline: ReturnType<typeof 
     deadline.cancel();
   }
 }
+
+export const chatRoutes = new Hono<AppEnv>().post("/", chatCompletions);

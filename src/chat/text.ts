@@ -1,20 +1,5 @@
 import type { ChatMessage } from "./schema";
 
-/** UTF-8 byte length without allocating an encoded copy. */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 4; // a surrogate pair is one 4-byte code point
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
 /** The text a message carries; parts that are not text (images, audio, files) are named, not copied. */
 export function messageText(message: ChatMessage): string {
   const content = message.content;
@@ -23,4 +8,9 @@ export function messageText(message: ChatMessage): string {
   return content
     .map((part) => (typeof part.text === "string" ? part.text : typeof part.refusal === "string" ? part.refusal : `[${part.type}]`))
     .join("\n");
+}
+
+/** Text of the client's system/developer messages, in order. */
+export function instructionText(messages: readonly ChatMessage[]): string {
+  return messages.map(messageText).join("\n\n");
 }

@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import { InvalidRequestError } from "../http/errors";
 import { chatRequest, type ChatRequest } from "./schema";
-import { utf8Length } from "./text";
+import { utf8Length } from "../http/utf8";
 
 function pathToParam(path: readonly PropertyKey[]): string {
   return path.reduce<string>(

@@ -6,6 +6,8 @@
 export const keys = {
   session: (user: string, session: string) => `session:{${user}}:{${session}}`,
   summary: (user: string, session: string) => `session:{${user}}:{${session}}:summary`,
+  /** The session's committed turns by Idempotency-Key, each with its reply: a retry is answered from here. */
+  turns: (user: string, session: string) => `session:{${user}}:{${session}}:turns`,
   sessionIndex: (user: string) => `sessions:{${user}}`,
   profile: (user: string) => `profile:{${user}}`,
   /** When the user was last erased (ms): a turn that loaded before then must not save after it. */

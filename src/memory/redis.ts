@@ -1,4 +1,4 @@
-import { Redis } from "@upstash/redis/cloudflare";
+import { errors, Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config";
 import { ApiError, ServiceUnavailableError } from "../http/errors";
 import { log } from "../http/log";
@@ -53,5 +53,28 @@ export async function withRedis<T>(what: string, work: () => Promise<T>): Promis
     throw new ServiceUnavailableError("Session memory (Redis) is unavailable right now; try again shortly.", {
       code: "memory_unavailable",
     });
+  }
+}
+
+/**
+ * Runs a Redis write whose outcome matters to the client (a turn's save). Redis answering with an
+ * error means nothing was written: 503 memory_unavailable, retry at will. No answer at all (a
+ * timeout, a broken connection) means the write may still commit: 503 turn_outcome_unknown, and
+ * only a retry with the same Idempotency-Key is sure not to store the turn twice.
+ */
+export async function withRedisWrite<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    const refused = error instanceof errors.UpstashError && !(error instanceof errors.UpstashJSONParseError);
+    log("error", "redis_failed", { op: what, error: describeRedisError(error), outcome: refused ? "not_written" : "unknown" });
+    if (refused) {
+      throw new ServiceUnavailableError("Session memory (Redis) is unavailable right now; try again shortly.", { code: "memory_unavailable" });
+    }
+    throw new ServiceUnavailableError(
+      "Session memory did not confirm the save in time, so this turn may or may not be stored. Retry with the same Idempotency-Key: that never stores it twice.",
+      { code: "turn_outcome_unknown" },
+    );
   }
 }

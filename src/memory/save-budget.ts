@@ -1,5 +1,5 @@
 import type { ChatMessage } from "../chat/schema";
-import { utf8Length } from "../chat/text";
+import { utf8Length } from "../http/utf8";
 import { InvalidRequestError, UpstreamError } from "../http/errors";
 
 /**

@@ -1,3 +1,4 @@
+import type { AssistantMessage } from "../chat/reply";
 import type { ChatMessage } from "../chat/schema";
 import { messageText } from "../chat/text";
 
@@ -45,4 +46,24 @@ export function parseStoredMessages(raw: unknown): ChatMessage[] {
     }
   }
   return messages;
+}
+
+/**
+ * A stored reply (from a committed turn's Idempotency-Key), read back as an assistant message, or
+ * undefined when it is not one: a retry is then treated as a new turn rather than answered with
+ * something that is not a reply.
+ */
+export function parseStoredReply(raw: unknown): AssistantMessage | undefined {
+  if (typeof raw !== "string") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const message = value as { role?: unknown; content?: unknown; tool_calls?: unknown } | null;
+  if (message?.role !== "assistant") return undefined;
+  if (typeof message.content !== "string" && message.content !== null) return undefined;
+  if (message.tool_calls !== undefined && !Array.isArray(message.tool_calls)) return undefined;
+  return value as AssistantMessage;
 }

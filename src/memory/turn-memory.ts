@@ -1,14 +1,16 @@
 import type { Redis } from "@upstash/redis/cloudflare";
+import type { AssistantMessage } from "../chat/reply";
 import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
 import { describeError, log } from "../http/log";
 import { keys } from "./keys";
 import { cachedProfile, parseCachedProfile } from "./profile-cache";
 import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
-import { redisClient, withRedis } from "./redis";
+import { appendOnce } from "./append-once";
+import { redisClient, withRedis, withRedisWrite } from "./redis";
 import { RedisBatch } from "./redis-batch";
 import { sessionStore, type SessionStore } from "./session-store";
-import { parseStoredMessages } from "./stored-message";
+import { parseStoredMessages, parseStoredReply } from "./stored-message";
 
 const DAY_MS = 86_400_000;
 
@@ -23,10 +25,12 @@ export interface LoadedMemory {
   uncachedProfile: Preferences | undefined;
   /** When the memory was read (ms); a user erased after that has this turn's save undone. */
   loadedAt: number;
+  /** The reply of a turn this session already committed under the request's Idempotency-Key. */
+  committedReply: AssistantMessage | undefined;
 }
 
 export function emptyMemory(): LoadedMemory {
-  return { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined, loadedAt: Date.now() };
+  return { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined, loadedAt: Date.now(), committedReply: undefined };
 }
 
 /** Clocks of different machines agree only so far: a save this close after an erasure is undone too. */
@@ -36,6 +40,8 @@ export interface TurnTarget {
   user: string;
   /** Absent for a stateless request: no history is read or written. */
   session: string | undefined;
+  /** The client's Idempotency-Key for this turn: a session stores a turn once per key. */
+  idempotencyKey?: string | undefined;
 }
 
 /**
@@ -66,16 +72,18 @@ export class TurnMemory {
    * `batch`, and resolves with what the cache lacked filled in from Cosmos once the caller has
    * sent the batch and `admitted` (the rate limit's verdict) allows any further work.
    */
-  async load({ user, session }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve()): Promise<LoadedMemory> {
+  async load({ user, session, idempotencyKey }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve()): Promise<LoadedMemory> {
     const memory = emptyMemory();
     const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
     const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
     const cachedProfile = this.profiles ? batch.add<unknown>((p) => p.get(keys.profile(user))) : undefined;
     const sessionCount = session ? batch.add<unknown>((p) => p.zcard(keys.sessionIndex(user))) : undefined;
+    const committed = session && idempotencyKey ? batch.add<unknown>((p) => p.hget(keys.turns(user, session), idempotencyKey)) : undefined;
 
-    const [storedMessages, storedSummary, storedProfile, sessions] = await withRedis("load", () =>
-      Promise.all([messages, summary, cachedProfile, sessionCount]),
+    const [storedMessages, storedSummary, storedProfile, sessions, committedReply] = await withRedis("load", () =>
+      Promise.all([messages, summary, cachedProfile, sessionCount, committed]),
     );
+    memory.committedReply = parseStoredReply(committedReply);
     // At the cap, room is made for this turn's session too (it may be a new one).
     if (session && Number(sessions) >= this.config.sessions.maxPerUser) {
       this.background(this.sessions.makeRoom(user, session).catch(() => {}));
@@ -108,9 +116,11 @@ export class TurnMemory {
 
   /**
    * Saves the turn in one transaction; the profile read from Cosmos (if any) is cached with it,
-   * unless something newer is cached by then (a profile write in the meantime).
+   * unless something newer is cached by then (a profile write in the meantime). With an
+   * Idempotency-Key the append happens at most once per key, and if an earlier attempt won the race
+   * its stored reply is returned (nothing of this attempt was appended).
    */
-  async save({ user, session }: TurnTarget, messages: readonly ChatMessage[], memory: LoadedMemory, now = Date.now()): Promise<void> {
+  async save({ user, session, idempotencyKey }: TurnTarget, messages: readonly ChatMessage[], memory: LoadedMemory, now = Date.now()): Promise<AssistantMessage | undefined> {
     const transaction = this.redis.multi();
     const stored = session ? messages.map((message) => JSON.stringify(message)) : [];
     // First, so the answer tells whether the user was erased while this turn was in flight.
@@ -120,11 +130,12 @@ export class TurnMemory {
       const { ttlSeconds, maxStored } = this.config.sessions;
       const key = keys.session(user, session);
       const index = keys.sessionIndex(user);
+      if (idempotencyKey) appendOnce(transaction, { user, session, idempotencyKey, stored, maxStored });
+      else transaction.rpush(key, ...stored).ltrim(key, -maxStored, -1);
       transaction
-        .rpush(key, ...stored)
-        .ltrim(key, -maxStored, -1)
         .expire(key, ttlSeconds)
         .expire(keys.summary(user, session), ttlSeconds)
+        .expire(keys.turns(user, session), ttlSeconds)
         .zadd(index, { score: now, member: session })
         // Index entries of sessions that have expired go with the same write.
         .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
@@ -135,21 +146,26 @@ export class TurnMemory {
       transaction.set(keys.profile(user), cachedProfile(memory.uncachedProfile), { ex: this.config.cosmos.cacheTtlSeconds, nx: true });
       commands++;
     }
-    if (commands === 0) return;
-    const [erasedAt] = await withRedis("save", () => transaction.exec<[string | null, ...unknown[]]>());
+    if (commands === 0) return undefined;
+    const [erasedAt, appended] = await withRedisWrite("save", () => transaction.exec<[string | null, ...unknown[]]>());
+    // An earlier attempt with this key committed the turn: nothing of ours was written.
+    const earlier = idempotencyKey && session && stored.length > 0 && appended !== 1 ? parseStoredReply(appended) : undefined;
+    if (earlier) return earlier;
     if (session && erasedAt !== null && Number(erasedAt) >= memory.loadedAt - ERASE_CLOCK_MARGIN_MS) {
-      await this.undo(user, session, stored);
+      await this.undo(user, session, stored, idempotencyKey);
     }
+    return undefined;
   }
 
   /**
    * Takes back exactly what a save wrote after the user was erased (other turns' messages stay),
    * and the session's index entry if nothing is left of it. Rare: an erasure during a turn.
    */
-  private async undo(user: string, session: string, stored: readonly string[]): Promise<void> {
+  private async undo(user: string, session: string, stored: readonly string[], idempotencyKey: string | undefined): Promise<void> {
     const key = keys.session(user, session);
     const pipeline = this.redis.pipeline();
     for (const message of stored) pipeline.lrem(key, 1, message);
+    if (idempotencyKey) pipeline.hdel(keys.turns(user, session), idempotencyKey);
     pipeline.llen(key);
     const results = await withRedis("undo", () => pipeline.exec<number[]>());
     if (Number(results.at(-1)) === 0) await withRedis("undo", () => this.redis.zrem(keys.sessionIndex(user), session));

@@ -6,7 +6,7 @@ import { readJsonBody } from "../http/body";
 import { ApiError, InvalidRequestError, ServiceUnavailableError } from "../http/errors";
 import { describeError, log } from "../http/log";
 import { mergePatch } from "../http/merge-patch";
-import { utf8Length } from "../chat/text";
+import { utf8Length } from "../http/utf8";
 import { keys } from "../memory/keys";
 import { cachedProfile } from "../memory/profile-cache";
 import { profileStore, type Preferences, type Profile, type ProfileStore } from "../memory/profile-store";

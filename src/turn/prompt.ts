@@ -1,5 +1,5 @@
-import type { ChatMessage } from "./schema";
-import { messageText } from "./text";
+import type { ChatMessage } from "../chat/schema";
+import { messageText } from "../chat/text";
 
 export interface PromptParts {
   /** The configured base prompt, or the client's own instructions where it may send them. */
@@ -19,9 +19,4 @@ export function buildSystemMessage(parts: PromptParts): ChatMessage {
     sections.push(`Summary of the conversation so far: ${parts.summary.trim()}`);
   }
   return { role: parts.role, content: sections.filter(Boolean).join("\n\n") };
-}
-
-/** Text of the client's system/developer messages, in order. */
-export function instructionText(messages: readonly ChatMessage[]): string {
-  return messages.map(messageText).join("\n\n");
 }

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from "../http/errors";
-import type { ChatMessage } from "./schema";
+import type { ChatMessage } from "../chat/schema";
 import { estimateMessageTokens } from "./tokens";
 
 export interface WindowInput {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { injectFault, requestDetailsThrough } from "../../dev/fault-proxy";
+import { delayedThrough, injectFault, requestDetailsThrough } from "../../dev/fault-proxy";
 import { directRedis, errorOf, keysOf, mintToken, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 // What an adversarial probe of `npm run dev` found, each guarded here through the running worker.
@@ -91,13 +91,14 @@ describe("bounded work", () => {
     expect(await keysOf(redis, user)).toEqual([]);
   });
 
-  it("fails a reply of 3,000 tool calls (over the save budget) with an error event, and stores nothing", async () => {
+  it("fails a reply whose tool calls exceed the save budget with an error event, and stores nothing", async () => {
     const user = uniqueId("storm");
     const res = await proxyFetch("/v1/chat/completions", {
       method: "POST",
       user,
       headers: { "X-Session-Id": "s" },
-      body: chatBody(`[mock:tool=lookup] [mock:tool-calls=3000] ${"find this ".repeat(30)}`, { stream: true }),
+      // 300 calls of 3 KB: about 1 MB to store, over the 768 KB a save may take.
+      body: chatBody(`[mock:tool=lookup] [mock:tool-calls=300] ${"find this ".repeat(300)}`, { stream: true }),
     });
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -194,5 +195,68 @@ describe("erasure and the session index, at any size", () => {
     for (const oldest of ids.slice(0, 6)) expect(kept).not.toContain(oldest);
     expect(kept).toContain(ids.at(-1));
     expect(await redis.exists(`session:{${user}}:{${ids[0]}}`)).toBe(0); // its history went with it
+  });
+});
+
+describe("retries after a save whose outcome is unknown", () => {
+  // REDIS_TIMEOUT_MS is 1000 here: the worker gives up on the save, which Redis then runs anyway.
+  const lateSave = (user: string) => injectFault(stack().faultProxyUrl, { match: user, path: "/multi-exec", mode: "delay", delayMs: 2000, times: 1 });
+  const turn = (user: string, content: string, key: string, extra: Record<string, unknown> = {}) =>
+    proxyFetch("/v1/chat/completions", { method: "POST", user, headers: { "X-Session-Id": "r", "Idempotency-Key": key }, body: chatBody(content, extra) });
+  const stored = async (user: string) => (await redis.lrange(`session:{${user}}:{r}`, 0, -1)).map((m) => JSON.parse(m) as { role: string; content: string });
+
+  it("are answered 503 turn_outcome_unknown, and a retry with the same Idempotency-Key stores the turn once, even racing the late save", async () => {
+    const user = uniqueId("retry");
+    const marker = `retry-${user}`;
+    await lateSave(user);
+    const first = await turn(user, marker, "key-1");
+    expect(first.status).toBe(503);
+    expect(first.headers.get("Retry-After")).toBe("1");
+    expect(await errorOf(first)).toMatchObject({ type: "service_unavailable", code: "turn_outcome_unknown" });
+
+    // At once, as an impatient client would: the first attempt's save has not reached Redis yet.
+    const second = await turn(user, marker, "key-1");
+    expect(second.status).toBe(200);
+    await expect.poll(() => delayedThrough(stack().faultProxyUrl), { timeout: 5000 }).toBe(0);
+    const messages = await stored(user);
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+
+    // Once more: answered from the session, the model not asked again.
+    const third = await turn(user, marker, '"key-1"');
+    expect(third.status).toBe(200);
+    expect(third.headers.get("Idempotent-Replayed")).toBe("true");
+    const body = (await third.json()) as { object: string; choices: Array<{ message: { content: string }; finish_reason: string }> };
+    expect(body.object).toBe("chat.completion");
+    expect(body.choices[0]!.message.content).toBe(messages[1]!.content);
+    expect(await upstreamRequests(marker)).toHaveLength(2);
+    expect(await stored(user)).toHaveLength(2);
+  });
+
+  it("end a stream with a turn_outcome_unknown event, and a streamed retry replays the stored reply", async () => {
+    const user = uniqueId("retry-stream");
+    const marker = `retry-stream-${user}`;
+    await lateSave(user);
+    const first = await turn(user, marker, "key-s", { stream: true });
+    const text = await first.text();
+    expect(text).not.toContain("[DONE]");
+    expect(text.trim().split("\n\n").at(-1)).toContain('"code":"turn_outcome_unknown"');
+    await expect.poll(() => delayedThrough(stack().faultProxyUrl), { timeout: 5000 }).toBe(0);
+    const messages = await stored(user);
+    expect(messages).toHaveLength(2); // the late save did commit
+
+    const retry = await turn(user, marker, "key-s", { stream: true });
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    const events = (await retry.text()).trim().split("\n\n");
+    expect(events.at(-1)).toBe("data: [DONE]");
+    const chunk = JSON.parse(events[0]!.slice("data: ".length)) as { choices: Array<{ delta: { content: string } }> };
+    expect(chunk.choices[0]!.delta.content).toBe(messages[1]!.content);
+    expect(await upstreamRequests(marker)).toHaveLength(1);
+    expect(await stored(user)).toHaveLength(2);
+  });
+
+  it("refuses a malformed Idempotency-Key", async () => {
+    const res = await turn(uniqueId("badkey"), "hi", "x".repeat(300));
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ code: "invalid_idempotency_key", param: "Idempotency-Key" });
   });
 });

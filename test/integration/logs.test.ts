@@ -33,7 +33,7 @@ describe("what the worker logs", () => {
     // Wait until the worker has logged this test's last failure, then read everything it said.
     await expect.poll(() => workerLog().includes("profile_unavailable"), { timeout: 5000 }).toBe(true);
     const log = workerLog();
-    expect(log).toContain('"event":"chat_turn"');
+    expect(log).toContain('"event":"turn"');
     expect(log).toContain('"event":"redis_failed"');
     expect(log).not.toContain("4111");
     expect(log).not.toContain(user); // not even the user id

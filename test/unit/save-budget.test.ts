@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../src/chat/schema";
-import { utf8Length } from "../../src/chat/text";
+import { utf8Length } from "../../src/http/utf8";
 import { assertTurnFits, fitSave, SAVE_BUDGET_BYTES, savedSize, truncateText } from "../../src/memory/save-budget";
 
 const user = (content: string): ChatMessage => ({ role: "user", content });

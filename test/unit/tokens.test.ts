@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateTokens } from "../../src/chat/tokens";
+import { estimateTokens } from "../../src/turn/tokens";
 
 describe("estimateTokens", () => {
   it.each([

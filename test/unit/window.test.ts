@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../src/chat/schema";
-import { estimateMessageTokens } from "../../src/chat/tokens";
-import { slideWindow, type WindowInput } from "../../src/chat/trim";
+import { estimateMessageTokens } from "../../src/turn/tokens";
+import { slideWindow, type WindowInput } from "../../src/turn/window";
 import { ApiError } from "../../src/http/errors";
 
 const system: ChatMessage = { role: "system", content: "You are a helpful assistant." };

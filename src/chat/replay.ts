@@ -1,0 +1,32 @@
+import type { AssistantMessage } from "./reply";
+
+/**
+ * A stored reply, answered again in Chat Completions' shapes: what a retry with an Idempotency-Key
+ * gets instead of a second call to the model.
+ */
+export function completionOf(reply: AssistantMessage, model: string, created = Math.floor(Date.now() / 1000)) {
+  return {
+    id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`,
+    object: "chat.completion",
+    created,
+    model,
+    choices: [{ index: 0, message: { ...reply, refusal: null }, logprobs: null, finish_reason: finishReason(reply) }],
+  };
+}
+
+/** The same reply as a whole stream: one chunk with the message, one with the finish, and [DONE]. */
+export function streamOf(reply: AssistantMessage, model: string, created = Math.floor(Date.now() / 1000)): string {
+  const id = `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`;
+  const chunk = (delta: object, finish: string | null) =>
+    `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+  const toolCalls = reply.tool_calls?.map((call, index) => ({ index, ...call }));
+  return (
+    chunk({ role: "assistant", content: reply.content ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, null) +
+    chunk({}, finishReason(reply)) +
+    "data: [DONE]\n\n"
+  );
+}
+
+function finishReason(reply: AssistantMessage): string {
+  return reply.tool_calls?.length ? "tool_calls" : "stop";
+}

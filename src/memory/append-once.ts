@@ -1,0 +1,48 @@
+import type { Redis } from "@upstash/redis/cloudflare";
+import { keys } from "./keys";
+
+type Transaction = ReturnType<Redis["multi"]>;
+
+/**
+ * A retried turn must not be stored twice, even when its first attempt's transaction is still on
+ * its way to Redis while the retry runs (an abandoned REST call is not a rolled-back one). So the
+ * append is conditional, inside Redis: a turn whose Idempotency-Key the session has committed is
+ * not appended again, and the reply stored with the key comes back instead.
+ *
+ * The key list is bounded: past MAX_KEYS it starts afresh, keeping the turn being written, so the
+ * most recent turns (the ones clients retry) are always remembered.
+ */
+const SCRIPT = `
+local stored = redis.call('HGET', KEYS[2], ARGV[1])
+if stored then return stored end
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then redis.call('DEL', KEYS[2]) end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+for i = 5, #ARGV, 500 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+end
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
+return 1`;
+
+const MAX_KEYS = 64;
+
+export interface AppendOnce {
+  user: string;
+  session: string;
+  idempotencyKey: string;
+  /** The turn's messages, each JSON-encoded as the session list stores them; the reply last. */
+  stored: readonly string[];
+  maxStored: number;
+}
+
+/**
+ * Queues the conditional append in `transaction`. Its result is 1 when the turn was appended, or
+ * the reply (as stored) that an earlier attempt with the same key committed.
+ */
+export function appendOnce(transaction: Transaction, turn: AppendOnce): Transaction {
+  const reply = turn.stored.at(-1) ?? "";
+  return transaction.eval(
+    SCRIPT,
+    [keys.session(turn.user, turn.session), keys.turns(turn.user, turn.session)],
+    [turn.idempotencyKey, reply, String(turn.maxStored), String(MAX_KEYS), ...turn.stored],
+  );
+}

@@ -1,0 +1,28 @@
+import type { Config } from "../config";
+import { admitUser } from "../limits/rate-limit";
+import { redisClient } from "../memory/redis";
+import { RedisBatch } from "../memory/redis-batch";
+import { emptyMemory, type LoadedMemory, type TurnMemory, type TurnTarget } from "../memory/turn-memory";
+
+export interface LoadedTurn {
+  memory: LoadedMemory;
+  /** x-ratelimit-* for the answer. */
+  limitHeaders: Record<string, string>;
+}
+
+/**
+ * The rate-limit check and the turn's reads, sent together as one Upstash request. A user over
+ * the limit gets 429 before anything else is done for them (Cosmos included).
+ */
+export async function loadTurn(config: Config, store: TurnMemory | undefined, target: TurnTarget): Promise<LoadedTurn> {
+  const batch = store ? store.batch() : config.rateLimit.requests > 0 ? new RedisBatch(redisClient(config)) : undefined;
+  if (!batch) return { memory: emptyMemory(), limitHeaders: {} };
+  const admitted = admitUser(config, batch, target.user);
+  const gate = admitted.then(() => {});
+  gate.catch(() => {}); // load awaits it only before a Cosmos read; the verdict is awaited below anyway
+  const loading = store ? store.load(target, config.window.maxMessages - 1, batch, gate) : Promise.resolve(emptyMemory());
+  loading.catch(() => {}); // awaited below, after the verdict
+  await batch.flush().catch(() => {}); // failures surface through the promises above
+  const limitHeaders = await admitted;
+  return { memory: await loading, limitHeaders };
+}

@@ -1,0 +1,114 @@
+import type { Caller } from "../auth/caller";
+import type { AssistantMessage } from "../chat/reply";
+import type { ChatMessage } from "../chat/schema";
+import { messageText } from "../chat/text";
+import type { Config } from "../config";
+import { log } from "../http/log";
+import type { ServerTiming } from "../http/server-timing";
+import { assertTurnFits, fitSave } from "../memory/save-budget";
+import { toStoredMessage } from "../memory/stored-message";
+import { turnMemory } from "../memory/turn-memory";
+import { loadTurn } from "./load";
+import { buildSystemMessage } from "./prompt";
+import { slideWindow } from "./window";
+
+export interface TurnOptions {
+  config: Config;
+  caller: Caller;
+  user: string;
+  /** Absent for a stateless request: nothing is read or written but the user's preferences. */
+  session: string | undefined;
+  /** The client's Idempotency-Key: a session stores a turn once per key. */
+  idempotencyKey: string | undefined;
+  /** The client's own system/developer text (API-key callers): it replaces the base prompt. */
+  instructions: { text: string; role: "system" | "developer" } | undefined;
+  /** The client's copy of what came before: it only starts a session that has nothing stored. */
+  earlier: readonly ChatMessage[];
+  /** What this turn adds: the new user message(s) or tool results. */
+  newTurn: readonly ChatMessage[];
+  timing: ServerTiming;
+  /** Work that must finish but not on the user's time (waitUntil). */
+  background: (work: Promise<unknown>) => void;
+  /** What the front door adds to the turn's log line: its protocol, the model, whether it streams. */
+  describe: Record<string, unknown>;
+}
+
+export interface Turn {
+  /** The prompt for the upstream: the system message, the window of history, the new turn. */
+  messages: ChatMessage[];
+  /** What every answer of this turn carries: session, rate limit, what the window did. */
+  headers: Headers;
+  /** Set when this session already committed a turn under the request's Idempotency-Key: answer with it, ask no model. */
+  replay: AssistantMessage | undefined;
+  /**
+   * Saves the turn with its reply in one transaction (before the answer ends, so the next turn
+   * always sees it) and logs it. Resolves with the reply that stands: this one, or the one an
+   * earlier attempt with the same Idempotency-Key committed meanwhile.
+   */
+  commit(reply: AssistantMessage): Promise<AssistantMessage>;
+  /** The turn's log fields, for a front door's own lines (a stream that failed). */
+  logFields: Record<string, unknown>;
+}
+
+/**
+ * One turn, whatever protocol brought it: the rate limit and memory in one Upstash request (and a
+ * Cosmos read on a profile cache miss), the prompt and the sliding window, then the save in one
+ * transaction. Front doors translate their protocol to and from this; none of them touches Redis.
+ */
+export async function openTurn(options: TurnOptions): Promise<Turn> {
+  const { config, session, timing } = options;
+  const newTurn = options.newTurn.map(toStoredMessage);
+  if (session) assertTurnFits(newTurn, config.limits.maxMessageBytes);
+  const target = { user: options.user, session, idempotencyKey: session ? options.idempotencyKey : undefined };
+  const store = session || config.cosmos ? turnMemory(config, options.background) : undefined;
+
+  const { memory, limitHeaders } = await timing.measure("memory", () => loadTurn(config, store, target));
+  // Stored history is authoritative; the client's copy only starts a session that has none.
+  const seed = memory.messages.length === 0 ? options.earlier : [];
+  const system = buildSystemMessage({
+    instructions: options.instructions?.text ?? config.systemPrompt,
+    role: options.instructions?.role ?? "system",
+    preferences: memory.preferences,
+    summary: memory.summary,
+  });
+  const window = slideWindow({
+    system,
+    history: memory.messages.length > 0 ? memory.messages : options.earlier,
+    newTurn: options.newTurn,
+    ...config.window,
+  });
+
+  const headers = new Headers({ ...limitHeaders, "X-History-Kept": String(window.kept), "X-History-Dropped": String(window.dropped) });
+  // The estimate includes the operator's system prompt, whose length is not a widget's business.
+  if (options.caller.kind === "api_key") headers.set("X-Prompt-Tokens-Estimated", String(window.estimatedTokens));
+  if (session) headers.set("X-Session-Id", session);
+  if (memory.degraded.length > 0) headers.set("X-Memory-Degraded", memory.degraded.join(", "));
+
+  // One line per turn for the operator: what the window did, never what was said (unless LOG_CONTENT).
+  const logFields = {
+    ...options.describe,
+    history_kept: window.kept,
+    history_dropped: window.dropped,
+    prompt_tokens_estimated: window.estimatedTokens,
+    ...(memory.degraded.length ? { degraded: memory.degraded } : {}),
+  };
+
+  const commit = async (reply: AssistantMessage): Promise<AssistantMessage> => {
+    let standing = reply;
+    if (store) {
+      const { maxMessageBytes } = config.limits;
+      const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
+      const earlier = await timing.measure("persist", () => store.save(target, turn, memory));
+      if (earlier) standing = earlier;
+    }
+    log("info", "turn", {
+      ...logFields,
+      ...(standing !== reply ? { idempotent_replay: true } : {}),
+      ...(config.logContent ? { content: { new_turn: options.newTurn.map(messageText), reply: messageText(standing) } } : {}),
+    });
+    return standing;
+  };
+
+  if (memory.committedReply) log("info", "turn", { ...logFields, idempotent_replay: true });
+  return { messages: window.messages, headers, replay: memory.committedReply, commit, logFields };
+}
