@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
 import { injectFault } from "../../dev/fault-proxy";
-import { directRedis, keysOf, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
+import { directRedis, errorOf, keysOf, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();
 afterAll(() => redis.quit());
@@ -13,11 +13,6 @@ const chat = (user: string, content: string, extra: Record<string, unknown> = {}
     headers: { "X-Session-Id": "x", ...headers },
     body: JSON.stringify({ model: "mock-small", messages: [{ role: "user", content }], ...extra }),
   });
-
-async function errorOf(res: Response) {
-  const body = (await res.json()) as { error: { message: string; type: string; code: string | null; param: string | null } };
-  return body.error;
-}
 
 describe("upstream failures", () => {
   it("an upstream 500 becomes a 502 and stores nothing, streaming or not", async () => {

@@ -86,7 +86,7 @@ describe("applyWidgetPolicy", () => {
 
 describe("applyWidgetPolicy and answer lengths that are not numbers", () => {
   it.each([["100000"], [1.5], [0], [-5], [true]])("refuses max_tokens %j", (value) => {
-    expect(codeOf(() => apply({ messages: hello, max_tokens: value } as ChatRequest))).toBeNull();
+    expect(() => apply({ messages: hello, max_tokens: value } as ChatRequest)).toThrow(/max_tokens must be a positive integer/);
     expect(() => apply({ messages: hello, max_completion_tokens: value } as ChatRequest)).toThrow(/positive integer/);
   });
 });
