@@ -3,7 +3,7 @@ import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
 import { ApiError, ServiceUnavailableError } from "../http/errors";
 import { keys } from "./keys";
-import { cachedProfile } from "./profile-cache";
+import { profileCache } from "./profile-cache";
 import { log } from "../http/log";
 import { describeRedisError, redisClient, withRedis } from "./redis";
 import { parseStoredMessages } from "./stored-message";
@@ -119,7 +119,7 @@ export class SessionStore {
       if (page.length > 0) return { sessionsDeleted: deleted, sessionsRemaining: await this.redis.zcard(index) };
       const finish = this.redis.multi().del(index);
       const cacheTtl = this.settings.profileCacheTtlSeconds;
-      if (cacheTtl !== undefined) finish.set(keys.profile(user), cachedProfile({}), { ex: cacheTtl });
+      if (cacheTtl !== undefined) profileCache.write(finish, user, {}, cacheTtl);
       await finish.exec();
       return { sessionsDeleted: deleted, sessionsRemaining: 0 };
     } catch (error) {

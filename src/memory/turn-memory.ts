@@ -4,7 +4,7 @@ import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
 import { describeError, log } from "../http/log";
 import { keys } from "./keys";
-import { cachedProfile, parseCachedProfile } from "./profile-cache";
+import { profileCache } from "./profile-cache";
 import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
 import { appendOnce } from "./append-once";
 import { redisClient, withRedis, withRedisWrite } from "./redis";
@@ -76,7 +76,7 @@ export class TurnMemory {
     const memory = emptyMemory();
     const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
     const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
-    const cachedProfile = this.profiles ? batch.add<unknown>((p) => p.get(keys.profile(user))) : undefined;
+    const cachedProfile = this.profiles ? batch.add<unknown>((p) => profileCache.read(p, user)) : undefined;
     const sessionCount = session ? batch.add<unknown>((p) => p.zcard(keys.sessionIndex(user))) : undefined;
     const committed = session && idempotencyKey ? batch.add<unknown>((p) => p.hget(keys.turns(user, session), idempotencyKey)) : undefined;
 
@@ -91,7 +91,7 @@ export class TurnMemory {
     memory.messages = parseStoredMessages(storedMessages);
     memory.summary = typeof storedSummary === "string" ? storedSummary : null;
     if (this.profiles) {
-      const cached = parseCachedProfile(storedProfile);
+      const cached = profileCache.parse(storedProfile);
       await admitted;
       if (cached) memory.preferences = cached;
       else await this.loadProfile(user, memory);
@@ -143,7 +143,7 @@ export class TurnMemory {
       commands++;
     }
     if (memory.uncachedProfile && this.config.cosmos) {
-      transaction.set(keys.profile(user), cachedProfile(memory.uncachedProfile), { ex: this.config.cosmos.cacheTtlSeconds, nx: true });
+      profileCache.write(transaction, user, memory.uncachedProfile, this.config.cosmos.cacheTtlSeconds, { ifAbsent: true });
       commands++;
     }
     if (commands === 0) return undefined;

@@ -7,8 +7,7 @@ import { ApiError, InvalidRequestError, ServiceUnavailableError } from "../http/
 import { describeError, log } from "../http/log";
 import { mergePatch } from "../http/merge-patch";
 import { utf8Length } from "../http/utf8";
-import { keys } from "../memory/keys";
-import { cachedProfile } from "../memory/profile-cache";
+import { profileCache } from "../memory/profile-cache";
 import { profileStore, type Preferences, type Profile, type ProfileStore } from "../memory/profile-store";
 import { redisClient } from "../memory/redis";
 import { sessionStore } from "../memory/session-store";
@@ -51,7 +50,7 @@ function respond(c: Context<AppEnv>, profile: Profile): Response {
  */
 async function cacheProfile(config: Config, user: string, preferences: Preferences): Promise<void> {
   try {
-    await redisClient(config).set(keys.profile(user), cachedProfile(preferences), { ex: config.cosmos!.cacheTtlSeconds });
+    await profileCache.write(redisClient(config).pipeline(), user, preferences, config.cosmos!.cacheTtlSeconds).exec();
   } catch {
     // The write stands; the stale copy expires within PROFILE_CACHE_TTL_SECONDS.
     log("warn", "profile_cache_update_failed");
