@@ -7,7 +7,7 @@ export interface WindowInput {
   /** Stored history, oldest first. */
   history: readonly ChatMessage[];
   newTurn: readonly ChatMessage[];
-  /** Counting the system message, as the seed's trim_history does. */
+  /** Counting the system message: a window of 20 is the system message and 19 others. */
   maxMessages: number;
   /** Budget for the whole prompt, by the fast estimate. */
   maxTokens: number;

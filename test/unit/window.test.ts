@@ -39,7 +39,7 @@ const cases: Case[] = [
     dropped: 0,
   },
   {
-    rule: "the message cap counts the system message (seed's trim_history)",
+    rule: "the message cap counts the system message",
     input: { history: exchanges(5), newTurn: [user("new")], maxMessages: 6 },
     window: ["S", "u4", "a4", "u5", "a5", "unew"],
     kept: 4,
