@@ -19,7 +19,7 @@ export type ScriptCall = (command: string[]) => MemoryReply;
 // Set up once per engine as Redis sets up its own (script_lua.c): redis.call and redis.pcall and
 // nothing else of the redis table, no files or processes, and Redis's error handler, which notes
 // where in the script an error was raised ("script: <sha>, on @user_script:3."). Redis's handler
-// skips a frame whose \`what\` is "C" (error(), redis.call); fengari calls those "J", for JavaScript.
+// skips a frame whose `what` is "C" (error(), redis.call); fengari calls those "J", for JavaScript.
 const PRELUDE = `
 local redis_call, redis_pcall, unsupported = ...
 local dbg = debug
