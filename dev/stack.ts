@@ -1,12 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { CONFIG_NAMES } from "../src/config";
 import { startCosmosEmulator } from "./cosmos/emulator";
 import { startMockLlm, type MockLlm } from "./mock-llm/server";
 import { freePort } from "./ports";
 import { startUpstashServer, type UpstashServer } from "./upstash/server";
+import { writeDevWranglerConfig } from "./wrangler-dev-config";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -153,13 +155,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stoppers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const envFile = join(dir, "worker.env");
     writeFileSync(envFile, serializeDotenv(vars), { mode: 0o600 });
+    // wrangler runs the worker from a config without [build] (see wrangler-dev-config.ts), so the
+    // module that build makes is built here.
+    await promisify(execFile)(process.execPath, [join(ROOT, "scripts", "build-vendor.mjs")], { cwd: ROOT });
+    const config = writeDevWranglerConfig(ROOT, dir);
 
     const port = given.PORT ? Number(given.PORT) : 8787;
     const url = `http://127.0.0.1:${port}`;
     let log = "";
     const child = spawn(
       WRANGLER,
-      ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--env-file", envFile, "--show-interactive-dev-session=false"],
+      ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--env-file", envFile, "--show-interactive-dev-session=false"],
       {
         cwd: ROOT,
         env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },

@@ -1,6 +1,6 @@
 /**
  * A Redis reply as the HTTP layer sees it. Bulk strings are bytes when they come from a real
- * redis-server (so nothing is lost before encoding) and JS strings from the in-memory backend.
+ * redis-server (so nothing is lost before encoding) and JS strings from the embedded one (memory/).
  */
 export type Reply = string | Uint8Array | number | null | Reply[];
 

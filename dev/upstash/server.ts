@@ -9,7 +9,7 @@ import { BadRequestError, commandFromJson, commandFromPath, commandsFromJson, pa
 export interface UpstashServerOptions {
   /** What clients must send as `Authorization: Bearer <token>` or `?_token=<token>`. */
   token: string;
-  /** A real redis-server to front; without it the data lives in memory (ioredis-mock). */
+  /** A real redis-server to front; without it the data lives in this process (the embedded backend, memory/). */
   redisUrl?: string;
   /** Default 127.0.0.1. */
   host?: string;

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { startRedisServer, type RedisServer } from "../../dev/redis-server";
+import { needsRedisServer, noRedisServer } from "../support/prerequisites";
 
 describe("startRedisServer", () => {
   const started: RedisServer[] = [];
@@ -12,7 +13,7 @@ describe("startRedisServer", () => {
     await Promise.all(started.splice(0).map((server) => server.stop()));
   });
 
-  it("starts throwaway servers on free loopback ports and stops them", async () => {
+  it.skipIf(noRedisServer)(needsRedisServer("starts throwaway servers on free loopback ports and stops them"), async () => {
     const [first, second] = await Promise.all([startRedisServer(), startRedisServer()]);
     if (!first || !second) throw new Error("expected two servers");
     started.push(first, second);

@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/ports";
+import { needsBrowser, noBrowser } from "../support/prerequisites";
 
 const run = promisify(execFile);
 
@@ -70,7 +71,7 @@ describe("npm run dev", () => {
     expect(((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual(["mock-small", "mock-large", "gpt-4o-mini"]);
   });
 
-  it("serves a demo widget that chats, remembers the session across a reload, and uses saved preferences", async () => {
+  it.skipIf(noBrowser)(needsBrowser("serves a demo widget that chats, remembers the session across a reload, and uses saved preferences"), async () => {
     const demo = output.match(/http:\/\/127\.0\.0\.1:\d+\/#token=[\w.-]+/)?.[0];
     expect(demo).toBeDefined();
     browser = await chromium.launch({

@@ -9,6 +9,7 @@ import { startStack } from "../../dev/stack";
 import { startUpstashServer } from "../../dev/upstash/server";
 import { startFaultProxy } from "../../dev/fault-proxy";
 import { startJwksServer } from "../support/jwks-server";
+import { noRedisServer } from "../support/prerequisites";
 
 const UPSTASH_TOKEN = "integration-upstash-token";
 export const JWT_SECRET = "integration-jwt-secret-of-at-least-32-characters";
@@ -16,12 +17,14 @@ export const JWT_SECRET = "integration-jwt-secret-of-at-least-32-characters";
 /**
  * One real stack for all integration tests: redis-server, our Upstash REST server in front of it
  * and the Cosmos DB emulator (each behind a fault-injecting, request-recording proxy), the mock
- * model, and the worker under `wrangler dev`.
+ * model, and the worker under `wrangler dev`. Without redis-server (CONCIERGE_REDIS=embedded,
+ * decided by `npm test`), the Upstash server runs on its embedded backend instead.
  * Tests isolate themselves by user id.
  */
 export default async function setup(project: TestProject) {
-  const redis = await startRedisServer();
-  const upstash = await startUpstashServer({ token: UPSTASH_TOKEN, redisUrl: redis.url });
+  if (noRedisServer) console.log("integration: no redis-server (CONCIERGE_REDIS=embedded): the stack's Upstash server runs on the embedded backend");
+  const redis = noRedisServer ? undefined : await startRedisServer();
+  const upstash = await startUpstashServer({ token: UPSTASH_TOKEN, redisUrl: redis?.url });
   const faults = await startFaultProxy(upstash.url);
   const cosmos = await startCosmosEmulator({ database: "agent-db", container: "user-memory" });
   const cosmosFaults = await startFaultProxy(cosmos.endpoint);
@@ -60,7 +63,9 @@ export default async function setup(project: TestProject) {
   project.provide("stack", {
     url: stack.url,
     apiKey: stack.apiKey,
-    redisUrl: redis.url,
+    redisUrl: redis?.url,
+    upstashUrl: upstash.url,
+    upstashToken: UPSTASH_TOKEN,
     upstreamUrl: stack.upstream.url,
     upstreamApiKey: stack.vars.OPENAI_API_KEY!,
     faultProxyUrl: faults.url,
@@ -79,6 +84,6 @@ export default async function setup(project: TestProject) {
     await cosmos.close();
     await jwks.close();
     await upstash.close();
-    await redis.stop();
+    await redis?.stop();
   };
 }

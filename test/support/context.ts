@@ -1,3 +1,4 @@
+import { Redis as Upstash } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import OpenAI from "openai";
 import { inject } from "vitest";
@@ -6,7 +7,11 @@ import { inject } from "vitest";
 export interface StackInfo {
   url: string;
   apiKey: string;
-  redisUrl: string;
+  /** Unset when the stack runs on the embedded backend (CONCIERGE_REDIS=embedded). */
+  redisUrl: string | undefined;
+  /** Our Upstash REST server itself, not the fault proxy in front of it. */
+  upstashUrl: string;
+  upstashToken: string;
   upstreamUrl: string;
   /** What the worker presents to the mock model. */
   upstreamApiKey: string;
@@ -43,9 +48,40 @@ export function openaiFor(user: string, extraHeaders: Record<string, string> = {
   return new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0, defaultHeaders: { "X-User-Id": user, ...extraHeaders } });
 }
 
-/** A direct connection to the redis-server behind the Upstash server: the ground truth. */
-export function directRedis(): IORedis {
-  return new IORedis(stack().redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+/** What the tests read back from Redis, bypassing the worker and the fault proxy. */
+export interface GroundTruth {
+  get(key: string): Promise<string | null>;
+  lrange(key: string, start: number, stop: number): Promise<string[]>;
+  llen(key: string): Promise<number>;
+  pttl(key: string): Promise<number>;
+  ttl(key: string): Promise<number>;
+  exists(...keys: string[]): Promise<number>;
+  zcard(key: string): Promise<number>;
+  del(...keys: string[]): Promise<number>;
+  keys(pattern: string): Promise<string[]>;
+  quit(): Promise<unknown>;
+}
+
+/**
+ * The ground truth: a direct connection to the redis-server behind the Upstash server, or, on the
+ * embedded backend, the Upstash server itself (which those commands reach unchanged).
+ */
+export function directRedis(): GroundTruth {
+  const { redisUrl, upstashUrl, upstashToken } = stack();
+  if (redisUrl) return new IORedis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  const redis = new Upstash({ url: upstashUrl, token: upstashToken, automaticDeserialization: false, retry: false, enableTelemetry: false });
+  return {
+    get: (key) => redis.get<string>(key),
+    lrange: (key, start, stop) => redis.lrange<string>(key, start, stop),
+    llen: (key) => redis.llen(key),
+    pttl: (key) => redis.pttl(key),
+    ttl: (key) => redis.ttl(key),
+    exists: (...keys) => redis.exists(...keys),
+    zcard: (key) => redis.zcard(key),
+    del: (...keys) => redis.del(...keys),
+    keys: (pattern) => redis.keys(pattern),
+    quit: async () => "OK",
+  };
 }
 
 export interface UpstreamRequest {
@@ -71,12 +107,12 @@ export function proxyFetch(path: string, init: RequestInit & { user?: string } =
 }
 
 /** Every key holding one user's data (sessions, index, cached profile), straight from Redis. */
-export async function keysOf(redis: IORedis, user: string): Promise<string[]> {
+export async function keysOf(redis: GroundTruth, user: string): Promise<string[]> {
   return (await allKeysOf(redis, user)).filter((key) => !key.startsWith("ratelimit:"));
 }
 
 /** Every key naming the user, rate-limit counters included. */
-export async function allKeysOf(redis: IORedis, user: string): Promise<string[]> {
+export async function allKeysOf(redis: GroundTruth, user: string): Promise<string[]> {
   return (await redis.keys(`*{${user}}*`)).sort();
 }
 

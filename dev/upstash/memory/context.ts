@@ -1,14 +1,12 @@
-import type { Reply } from "../backend";
 import type { Keyspace } from "./keyspace";
-import type { MockRedis } from "./mock-redis";
+import type { LuaEngine } from "./lua";
+import type { MemoryReply } from "./replies";
 
-/** What a command we implement ourselves (rather than leave to ioredis-mock) gets to work with. */
+/** What a command of the embedded backend works with. */
 export interface MemoryContext {
   readonly keyspace: Keyspace;
-  readonly mock: MockRedis;
-  /** Lua sources by SHA1, for EVALSHA and SCRIPT EXISTS. */
-  readonly scripts: Map<string, string>;
+  readonly lua: LuaEngine;
 }
 
-/** Arguments exclude the command name; arity has already been checked against Redis's table. */
-export type OwnCommand = (context: MemoryContext, args: string[]) => Reply | Promise<Reply>;
+/** Arguments exclude the command name; their number has already been checked against the command's arity. */
+export type Command = (context: MemoryContext, args: string[]) => MemoryReply;

@@ -1,6 +1,6 @@
 /**
- * Redis's index arithmetic for LRANGE, LTRIM, ZRANGE and friends: negative indexes count from the
- * end, out-of-range ends are clamped, and an empty range is undefined.
+ * Redis's index arithmetic for LRANGE, LTRIM and ZRANGE: negative indexes count from the end,
+ * out-of-range ends are clamped, and an empty range is undefined.
  */
 export function clampRange(length: number, start: number, stop: number): [number, number] | undefined {
   const from = Math.max(start < 0 ? length + start : start, 0);

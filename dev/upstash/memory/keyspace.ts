@@ -1,123 +1,98 @@
 import { RedisReplyError } from "../backend";
 import { WRONGTYPE } from "./errors";
-import type { MockData, MockExpires } from "./mock-redis";
 
-export type ValueType = "string" | "list" | "hash" | "set" | "zset";
+/** Member -> score. */
+export type SortedSet = Map<string, number>;
 
-/** How ioredis-mock keeps a sorted set member (Map keyed by member); its own commands read this shape. */
-export interface ZMember {
-  score: number;
-  value: string;
+type Value = string | string[] | SortedSet;
+
+interface Entry {
+  value: Value;
+  /** Epoch milliseconds; none: the key lives until deleted. */
+  expiresAt?: number;
 }
 
-export type Hash = Record<string, string>;
-
 /**
- * Typed access to ioredis-mock's data for the commands we implement ourselves. Reads throw
- * WRONGTYPE like Redis; writes of empty lists/hashes/sets delete the key, as Redis does.
- * Values read are copies (ioredis-mock copies on get); change them and `put` them back.
+ * The keys and their values, as Redis keeps them: a key holds one type (reading it as another is
+ * WRONGTYPE), an expired key is gone the moment it is looked at, and an emptied list or sorted
+ * set is deleted. Lists and sorted sets come back live: change them, then `store` them.
  */
 export class Keyspace {
-  constructor(
-    private readonly data: MockData,
-    private readonly expires: MockExpires,
-  ) {}
-
-  typeOf(key: string): ValueType | undefined {
-    // has() also drops the key if it has expired.
-    return this.data.has(key) ? valueType(this.data.get(key)) : undefined;
-  }
+  private readonly entries = new Map<string, Entry>();
 
   exists(key: string): boolean {
-    return this.data.has(key);
+    return this.entry(key) !== undefined;
   }
 
   string(key: string): string | undefined {
-    const value = this.read(key, "string");
-    return value === undefined ? undefined : Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
+    const value = this.entry(key)?.value;
+    if (value !== undefined && typeof value !== "string") throw new RedisReplyError(WRONGTYPE);
+    return value;
   }
 
   list(key: string): string[] | undefined {
-    const value = this.read(key, "list");
-    return isList(value) ? value : undefined;
+    const value = this.entry(key)?.value;
+    if (value !== undefined && !Array.isArray(value)) throw new RedisReplyError(WRONGTYPE);
+    return value;
   }
 
-  hash(key: string): Hash | undefined {
-    const value = this.read(key, "hash");
-    return isHash(value) ? value : undefined;
+  sortedSet(key: string): SortedSet | undefined {
+    const value = this.entry(key)?.value;
+    if (value !== undefined && !(value instanceof Map)) throw new RedisReplyError(WRONGTYPE);
+    return value;
   }
 
-  zset(key: string): Map<string, ZMember> | undefined {
-    const value = this.read(key, "zset");
-    return isZset(value) ? value : undefined;
+  /** Writes a value, keeping the key's expiry (a new key has none); an empty list or set deletes the key. */
+  store(key: string, value: Value): void {
+    const isEmpty = typeof value === "string" ? false : Array.isArray(value) ? value.length === 0 : value.size === 0;
+    if (isEmpty) {
+      this.entries.delete(key);
+      return;
+    }
+    const entry = this.entry(key);
+    if (entry) entry.value = value;
+    else this.entries.set(key, { value });
   }
 
-  /** Stores a value, keeping any expiry (callers that must clear it call `persist`). */
-  put(key: string, value: string | string[] | Hash | Map<string, ZMember>): void {
-    if (isEmptyContainer(value)) this.data.delete(key);
-    else this.data.set(key, value);
+  /** SET's write: the value replaces whatever was there, and so does the expiry. */
+  replace(key: string, value: string, expiresAt: number | undefined): void {
+    this.entries.set(key, expiresAt === undefined ? { value } : { value, expiresAt });
   }
 
-  delete(key: string): void {
-    this.data.delete(key);
+  delete(key: string): boolean {
+    return this.entry(key) !== undefined && this.entries.delete(key);
   }
 
   expiresAt(key: string): number | undefined {
-    return this.expires.has(key) ? this.expires.get(key) : undefined;
+    return this.entry(key)?.expiresAt;
   }
 
+  /** Sets the expiry of an existing key; a time already past deletes it, as Redis does. */
   expireAt(key: string, at: number): void {
-    this.expires.set(key, at);
-  }
-
-  persist(key: string): void {
-    this.expires.delete(key);
+    const entry = this.entry(key);
+    if (!entry) return;
+    if (at <= Date.now()) this.entries.delete(key);
+    else entry.expiresAt = at;
   }
 
   keys(): string[] {
-    return this.data.keys();
+    return [...this.entries.keys()].filter((key) => this.exists(key));
   }
 
-  /** Deletes empty containers that ioredis-mock's own commands leave behind (Redis never keeps them). */
-  sweep(keys: Iterable<string>): void {
-    for (const key of keys) {
-      if (this.data.has(key) && isEmptyContainer(this.data.get(key))) this.data.delete(key);
+  /**
+   * Drops every expired key. Reads already ignore them; this only bounds memory, as keys that are
+   * never read again (a rate-limit window's counter) would otherwise stay for good.
+   */
+  dropExpired(): void {
+    for (const key of this.entries.keys()) this.entry(key);
+  }
+
+  private entry(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
     }
+    return entry;
   }
-
-  private read(key: string, type: ValueType): unknown {
-    if (!this.data.has(key)) return undefined;
-    const value = this.data.get(key);
-    if (valueType(value) !== type) throw new RedisReplyError(WRONGTYPE);
-    return value;
-  }
-}
-
-export function valueType(value: unknown): ValueType | undefined {
-  if (typeof value === "string" || Buffer.isBuffer(value)) return "string";
-  if (Array.isArray(value)) return "list";
-  if (value instanceof Map) return "zset";
-  if (value instanceof Set) return "set";
-  if (typeof value === "object" && value !== null) return "hash";
-  return undefined;
-}
-
-// These trust the shapes ioredis-mock stores (it only ever holds what its commands and ours put there).
-function isList(value: unknown): value is string[] {
-  return Array.isArray(value);
-}
-
-function isHash(value: unknown): value is Hash {
-  return valueType(value) === "hash";
-}
-
-function isZset(value: unknown): value is Map<string, ZMember> {
-  return value instanceof Map;
-}
-
-function isEmptyContainer(value: unknown): boolean {
-  if (Array.isArray(value)) return value.length === 0;
-  if (value instanceof Map || value instanceof Set) return value.size === 0;
-  if (valueType(value) === "hash" && typeof value === "object" && value !== null) return Object.keys(value).length === 0;
-  return false;
 }

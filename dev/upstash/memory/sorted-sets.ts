@@ -1,83 +1,122 @@
 import { RedisReplyError } from "../backend";
-import type { OwnCommand } from "./context";
-import { SYNTAX_ERROR } from "./errors";
-import type { ZMember } from "./keyspace";
-import { formatDouble, parseDouble } from "./numbers";
+import type { Command } from "./context";
+import { SYNTAX_ERROR, unsupported } from "./errors";
+import { clampRange } from "./index-range";
+import type { SortedSet } from "./keyspace";
+import { formatDouble, parseDouble, parseInteger } from "./numbers";
 
-// ioredis-mock's ZADD turns an invalid score into NaN, stores -inf as NaN and ignores GT/LT, and
-// its replies print scores as JS does ("Infinity"). Ranges are in sorted-set-ranges.ts.
+// A user's session index: member = session id, score = when it was last active (ms). A save adds
+// to it and drops what has expired; the sessions API lists it newest first; erasures read it all.
 
-const NAN_SCORE = "ERR resulting score is not a number (NaN)";
+const NOT_A_FLOAT_RANGE = "ERR min or max is not a float";
 
-/** ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] */
-export const zadd: OwnCommand = ({ keyspace }, [key = "", ...rest]) => {
-  const flags = new Set<string>();
-  let first = 0;
-  while (first < rest.length && ["NX", "XX", "GT", "LT", "CH", "INCR"].includes((rest[first] ?? "").toUpperCase())) {
-    flags.add((rest[first] ?? "").toUpperCase());
-    first++;
-  }
-  const pairs = rest.slice(first);
-  if (pairs.length === 0 || pairs.length % 2 !== 0) throw new RedisReplyError(SYNTAX_ERROR);
-  const incr = flags.has("INCR");
-  if (flags.has("NX") && flags.has("XX")) throw new RedisReplyError("ERR XX and NX options at the same time are not compatible");
-  if ((flags.has("GT") || flags.has("LT")) && (flags.has("NX") || (flags.has("GT") && flags.has("LT")))) {
-    throw new RedisReplyError("ERR GT, LT, and/or NX options at the same time are not compatible");
-  }
-  if (incr && pairs.length > 2) throw new RedisReplyError("ERR INCR option supports a single increment-element pair");
-  const scores = pairs.filter((_, i) => i % 2 === 0).map((score) => parseDouble(score));
+interface Member {
+  value: string;
+  score: number;
+}
 
-  const zset = keyspace.zset(key) ?? new Map<string, ZMember>();
+/** ZADD key score member [score member ...] -> members added. No flags: the worker sends none. */
+export const zadd: Command = ({ keyspace }, [key = "", ...rest]) => {
+  const flag = ["NX", "XX", "GT", "LT", "CH", "INCR"].find((name) => name === rest[0]?.toUpperCase());
+  if (flag) throw unsupported(`ZADD ${flag}`);
+  if (rest.length % 2 !== 0) throw new RedisReplyError(SYNTAX_ERROR);
+  // Every score is read before anything is written, as Redis does.
+  const pairs = [];
+  for (let i = 0; i < rest.length; i += 2) pairs.push({ score: parseDouble(rest[i] ?? ""), value: rest[i + 1] ?? "" });
+  const zset: SortedSet = keyspace.sortedSet(key) ?? new Map();
   let added = 0;
-  let updated = 0;
-  let incremented: number | undefined;
-  scores.forEach((score, i) => {
-    const member = pairs[i * 2 + 1] ?? "";
-    const current = zset.get(member)?.score;
-    if (current === undefined) {
-      if (flags.has("XX")) return;
-      zset.set(member, { score, value: member });
-      added++;
-      incremented = score;
-      return;
-    }
-    if (flags.has("NX")) return;
-    const next = incr ? current + score : score;
-    if (Number.isNaN(next)) throw new RedisReplyError(NAN_SCORE);
-    if ((flags.has("GT") && next <= current) || (flags.has("LT") && next >= current)) return;
-    if (next !== current) {
-      zset.set(member, { score: next, value: member });
-      updated++;
-    }
-    incremented = next;
-  });
-  keyspace.put(key, zset);
-  if (incr) return incremented === undefined ? null : formatDouble(incremented);
-  return flags.has("CH") ? added + updated : added;
+  for (const { score, value } of pairs) {
+    if (!zset.has(value)) added++;
+    zset.set(value, score);
+  }
+  keyspace.store(key, zset);
+  return added;
 };
 
-/** ZINCRBY key increment member */
-export const zincrby: OwnCommand = ({ keyspace }, [key = "", increment = "", member = ""]) => {
-  const delta = parseDouble(increment);
-  const zset = keyspace.zset(key) ?? new Map<string, ZMember>();
-  const next = (zset.get(member)?.score ?? 0) + delta;
-  if (Number.isNaN(next)) throw new RedisReplyError(NAN_SCORE);
-  zset.set(member, { score: next, value: member });
-  keyspace.put(key, zset);
-  return formatDouble(next);
+/**
+ * ZRANGE key start stop [BYSCORE] [REV] [LIMIT offset count] [WITHSCORES], parsed as Redis 7's
+ * zrangeGenericCommand does. BYLEX is the one option the worker never sends.
+ */
+export const zrange: Command = ({ keyspace }, [key = "", first = "", second = "", ...options]) => {
+  let byScore = false;
+  let reverse = false;
+  let withScores = false;
+  let limit: { offset: number; count: number } | undefined;
+  for (let i = 0; i < options.length; i++) {
+    const option = (options[i] ?? "").toUpperCase();
+    if (option === "WITHSCORES") withScores = true;
+    else if (option === "LIMIT" && i + 2 < options.length) {
+      limit = { offset: Number(parseInteger(options[i + 1] ?? "")), count: Number(parseInteger(options[i + 2] ?? "")) };
+      i += 2;
+    } else if (option === "REV" && !reverse) reverse = true;
+    else if (option === "BYSCORE" && !byScore) byScore = true;
+    else if (option === "BYLEX") throw unsupported("ZRANGE BYLEX");
+    else throw new RedisReplyError(SYNTAX_ERROR);
+  }
+  if (limit && !byScore) throw new RedisReplyError("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+
+  let select: (members: Member[]) => Member[];
+  if (byScore) {
+    // Reversed, the range is given as max, then min.
+    const inRange = scoreRange(reverse ? second : first, reverse ? first : second);
+    select = (members) => page(members.filter(inRange), limit);
+  } else {
+    const [start, stop] = [Number(parseInteger(first)), Number(parseInteger(second))];
+    select = (members) => {
+      const range = clampRange(members.length, start, stop);
+      return range ? members.slice(range[0], range[1] + 1) : [];
+    };
+  }
+  const members = ordered(keyspace.sortedSet(key));
+  const selected = select(reverse ? members.reverse() : members);
+  return withScores ? selected.flatMap(({ value, score }) => [value, formatDouble(score)]) : selected.map(({ value }) => value);
 };
 
-/** ZSCORE key member */
-export const zscore: OwnCommand = ({ keyspace }, [key = "", member = ""]) => {
-  const score = keyspace.zset(key)?.get(member)?.score;
-  return score === undefined ? null : formatDouble(score);
+/** ZREM key member [member ...] -> members removed */
+export const zrem: Command = ({ keyspace }, [key = "", ...members]) => {
+  const zset = keyspace.sortedSet(key);
+  if (!zset) return 0;
+  const removed = members.filter((member) => zset.delete(member)).length;
+  keyspace.store(key, zset);
+  return removed;
 };
 
-/** ZMSCORE key member [member ...] */
-export const zmscore: OwnCommand = ({ keyspace }, [key = "", ...members]) => {
-  const zset = keyspace.zset(key);
-  return members.map((member) => {
-    const score = zset?.get(member)?.score;
-    return score === undefined ? null : formatDouble(score);
-  });
+/** ZREMRANGEBYSCORE key min max -> members removed */
+export const zremrangebyscore: Command = ({ keyspace }, [key = "", min = "", max = ""]) => {
+  const inRange = scoreRange(min, max);
+  const zset = keyspace.sortedSet(key);
+  if (!zset) return 0;
+  const doomed = ordered(zset).filter(inRange);
+  for (const { value } of doomed) zset.delete(value);
+  keyspace.store(key, zset);
+  return doomed.length;
 };
+
+/** ZCARD key: the integration tests' check that an erasure emptied the index. */
+export const zcard: Command = ({ keyspace }, [key = ""]) => keyspace.sortedSet(key)?.size ?? 0;
+
+/** Members in Redis's order: by score, then by the member's bytes. */
+function ordered(zset: SortedSet | undefined): Member[] {
+  if (!zset) return [];
+  return [...zset].map(([value, score]) => ({ value, score })).sort((a, b) => a.score - b.score || Buffer.compare(Buffer.from(a.value), Buffer.from(b.value)));
+}
+
+/** `min max` as Redis reads score bounds: "(" makes one exclusive; -inf and +inf are the ends. */
+function scoreRange(minText: string, maxText: string): (member: Member) => boolean {
+  const [min, max] = [scoreBound(minText), scoreBound(maxText)];
+  return ({ score }) => (min.exclusive ? score > min.value : score >= min.value) && (max.exclusive ? score < max.value : score <= max.value);
+}
+
+function scoreBound(text: string): { value: number; exclusive: boolean } {
+  const exclusive = text.startsWith("(");
+  const number = exclusive ? text.slice(1) : text;
+  // strtod reads "" as 0, so Redis takes a lone "(" as (0.
+  return { value: number === "" ? 0 : parseDouble(number, NOT_A_FLOAT_RANGE), exclusive };
+}
+
+/** LIMIT offset count over a score range: a negative offset selects nothing, a negative count everything after it. */
+function page(members: Member[], limit: { offset: number; count: number } | undefined): Member[] {
+  if (!limit) return members;
+  if (limit.offset < 0) return [];
+  return members.slice(limit.offset, limit.count < 0 ? undefined : limit.offset + limit.count);
+}
