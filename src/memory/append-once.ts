@@ -12,7 +12,7 @@ type Transaction = ReturnType<Redis["multi"]>;
  * The key list is bounded: past MAX_KEYS it starts afresh, keeping the turn being written, so the
  * most recent turns (the ones clients retry) are always remembered.
  */
-const SCRIPT = `
+export const APPEND_ONCE_SCRIPT = `
 local stored = redis.call('HGET', KEYS[2], ARGV[1])
 if stored then return stored end
 if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then redis.call('DEL', KEYS[2]) end
@@ -41,7 +41,7 @@ export interface AppendOnce {
 export function appendOnce(transaction: Transaction, turn: AppendOnce): Transaction {
   const reply = turn.stored.at(-1) ?? "";
   return transaction.eval(
-    SCRIPT,
+    APPEND_ONCE_SCRIPT,
     [keys.session(turn.user, turn.session), keys.turns(turn.user, turn.session)],
     [turn.idempotencyKey, reply, String(turn.maxStored), String(MAX_KEYS), ...turn.stored],
   );

@@ -4,6 +4,7 @@ import { startRedisServer, type RedisServer } from "../../dev/redis-server";
 import { RedisReplyError, type Backend, type Reply } from "../../dev/upstash/backend";
 import { createMemoryBackend } from "../../dev/upstash/memory/backend";
 import { COMMANDS } from "../../dev/upstash/memory/commands";
+import { APPEND_ONCE_SCRIPT } from "../../src/memory/append-once";
 import { createRedisBackend } from "../../dev/upstash/redis-backend";
 import { startUpstashServer } from "../../dev/upstash/server";
 import { needsRedisServer, noRedisServer } from "../support/prerequisites";
@@ -201,6 +202,37 @@ const scenarios: Record<string, Step[]> = {
     ["ZREMRANGEBYSCORE", "s", "0", "1"],
     ["ZCARD", "s"],
   ],
+  "hashes": [
+    ["HGET", "h", "f"],
+    ["HLEN", "h"],
+    ["HSET", "h", "f", "v1"],
+    ["HSET", "h", "f", "v2", "g", "w"],
+    ["HGET", "h", "f"],
+    ["HLEN", "h"],
+    ["HSET", "h", "odd"],
+    ["HDEL", "h", "f", "missing"],
+    ["HDEL", "h", "g"],
+    ["EXISTS", "h"],
+    ["HDEL", "missing", "f"],
+    ["SET", "s", "x"],
+    ["HGET", "s", "f"],
+    ["HSET", "s", "f", "v"],
+    ["LRANGE", "h", "0", "-1"],
+  ],
+  "a turn appended once per Idempotency-Key": [
+    // The worker's own script: the first call appends, a second with the same key returns the stored reply.
+    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-1", "reply-1", "3", "2", "q1", "reply-1"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-1", "reply-x", "3", "2", "q1", "reply-x"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-2", "reply-2", "3", "2", "q2", "reply-2"],
+    ["LRANGE", "list", "0", "-1"],
+    ["HLEN", "turns"],
+    // Past its bound (2 here) the key list starts afresh, keeping the newest.
+    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-3", "reply-3", "3", "2", "q3", "reply-3"],
+    ["HLEN", "turns"],
+    ["HGET", "turns", "key-3"],
+    ["HGET", "turns", "key-1"],
+    ["LRANGE", "list", "0", "-1"],
+  ],
   "scripting": [
     ["EVALSHA", RETURN_ARG_SHA, "0", "x"],
     ["EVAL", RETURN_ARG, "0", "x"],
@@ -354,7 +386,7 @@ describe("the embedded backend's command set", () => {
     const backend = createMemoryBackend();
     const refusal = (what: string) => `ERR ${what} is not supported by the embedded backend; set REDIS_URL for a real redis-server`;
     const errorOf = (command: string[]) => backend.exec(command).then(() => "no error", messageOf);
-    expect(await errorOf(["HSET", "h", "f", "v"])).toBe(refusal("HSET"));
+    expect(await errorOf(["HINCRBY", "h", "f", "1"])).toBe(refusal("HINCRBY"));
     expect(await errorOf(["flushdb"])).toBe(refusal("FLUSHDB"));
     expect(await errorOf(["SCRIPT", "LOAD", "return 1"])).toBe(refusal("SCRIPT"));
     expect(await errorOf(["SET", "k", "v", "PX", "100"])).toBe(refusal("SET PX"));
@@ -363,11 +395,11 @@ describe("the embedded backend's command set", () => {
     expect(await errorOf(["ZADD", "z", "GT", "1", "a"])).toBe(refusal("ZADD GT"));
     expect(await errorOf(["ZRANGE", "z", "[a", "[b", "BYLEX"])).toBe(refusal("ZRANGE BYLEX"));
     expect(await errorOf(["EVAL", "#!lua flags=no-writes\nreturn 1", "0"])).toBe(refusal("the script flag no-writes"));
-    const sha = createHash("sha1").update("return redis.call('HSET', 'h', 'f', 'v')").digest("hex");
-    expect(await errorOf(["EVAL", "return redis.call('HSET', 'h', 'f', 'v')", "0"])).toBe(`${refusal("HSET")} script: ${sha}, on @user_script:1.`);
+    const sha = createHash("sha1").update("return redis.call('HINCRBY', 'h', 'f', '1')").digest("hex");
+    expect(await errorOf(["EVAL", "return redis.call('HINCRBY', 'h', 'f', '1')", "0"])).toBe(`${refusal("HINCRBY")} script: ${sha}, on @user_script:1.`);
     expect(await errorOf(["EVAL", "return redis.sha1hex('x')", "0"])).toMatch(new RegExp(`^${refusal("redis.sha1hex").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} script: `));
     // Refused at queue time, like an unknown command: nothing of the transaction runs.
-    await expect(backend.transaction([["SET", "a", "1"], ["HGET", "h", "f"]])).rejects.toThrow(`EXECABORT Transaction discarded because of previous errors: ${refusal("HGET")}`);
+    await expect(backend.transaction([["SET", "a", "1"], ["HINCRBY", "h", "f", "1"]])).rejects.toThrow(`EXECABORT Transaction discarded because of previous errors: ${refusal("HINCRBY")}`);
     expect(await backend.exec(["EXISTS", "a"])).toBe(0);
     await backend.close();
   });

@@ -139,15 +139,15 @@ describe("erasure and the session index, at any size", () => {
 
   /** Index entries (and a LIST for every tenth) straight into Redis, as months of a busy client would leave. */
   async function seedSessions(user: string, count: number, newestAt = Date.now()) {
-    const pipeline = redis.pipeline();
+    const commands: Array<Array<string | number>> = [];
     const ids = Array.from({ length: count }, (_, i) => `session-${"x".repeat(100)}-${i}`);
-    for (let start = 0; start < count; start += 10_000) {
-      const members = ids.slice(start, start + 10_000).flatMap((id, i) => [newestAt - (count - start - i) * 10, id]);
-      pipeline.zadd(`sessions:{${user}}`, ...members);
+    for (let start = 0; start < count; start += 2000) {
+      const members = ids.slice(start, start + 2000).flatMap((id, i) => [newestAt - (count - start - i) * 10, id]);
+      commands.push(["ZADD", `sessions:{${user}}`, ...members]);
     }
-    for (let i = 0; i < count; i += 10) pipeline.rpush(`session:{${user}}:{${ids[i]}}`, JSON.stringify({ role: "user", content: "old" }));
-    pipeline.expire(`sessions:{${user}}`, 3600);
-    await pipeline.exec();
+    for (let i = 0; i < count; i += 10) commands.push(["RPUSH", `session:{${user}}:{${ids[i]}}`, JSON.stringify({ role: "user", content: "old" })]);
+    commands.push(["EXPIRE", `sessions:{${user}}`, 3600]);
+    await redis.batch(commands);
     return ids;
   }
 

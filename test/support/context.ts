@@ -59,6 +59,9 @@ export interface GroundTruth {
   zcard(key: string): Promise<number>;
   del(...keys: string[]): Promise<number>;
   keys(pattern: string): Promise<string[]>;
+  zrange(key: string, start: number, stop: number): Promise<string[]>;
+  /** Many raw commands in one round trip, to lay down state a test starts from. */
+  batch(commands: Array<Array<string | number>>): Promise<void>;
   quit(): Promise<unknown>;
 }
 
@@ -68,7 +71,12 @@ export interface GroundTruth {
  */
 export function directRedis(): GroundTruth {
   const { redisUrl, upstashUrl, upstashToken } = stack();
-  if (redisUrl) return new IORedis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  if (redisUrl) {
+    const client = new IORedis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    return Object.assign(client, {
+      batch: async (commands: Array<Array<string | number>>) => void (await client.pipeline(commands.map(([name, ...args]) => [String(name).toLowerCase(), ...args.map(String)])).exec()),
+    });
+  }
   const redis = new Upstash({ url: upstashUrl, token: upstashToken, automaticDeserialization: false, retry: false, enableTelemetry: false });
   return {
     get: (key) => redis.get<string>(key),
@@ -80,6 +88,20 @@ export function directRedis(): GroundTruth {
     zcard: (key) => redis.zcard(key),
     del: (...keys) => redis.del(...keys),
     keys: (pattern) => redis.keys(pattern),
+    zrange: (key, start, stop) => redis.zrange<string[]>(key, start, stop),
+    batch: async (commands) => {
+      // In pipelines of at most ~500 KB: the server, like Upstash, refuses requests over 1 MB.
+      for (let start = 0; start < commands.length; ) {
+        const group: string[][] = [];
+        for (let size = 0; start < commands.length && size < 500_000; start++) {
+          const command = commands[start]!.map(String);
+          size += JSON.stringify(command).length;
+          group.push(command);
+        }
+        const res = await fetch(`${upstashUrl}/pipeline`, { method: "POST", headers: { Authorization: `Bearer ${upstashToken}` }, body: JSON.stringify(group) });
+        if (!res.ok) throw new Error(`seeding through the Upstash server failed: ${res.status}`);
+      }
+    },
     quit: async () => "OK",
   };
 }

@@ -1,6 +1,7 @@
 import type { Command } from "./context";
 import { wrongArity } from "./errors";
 import { del, exists, expire, keys, pexpire, pttl, ttl } from "./keys";
+import { hdel, hget, hlen, hset } from "./hashes";
 import { llen, lrange, lrem, ltrim, rpush } from "./lists";
 import { Status } from "./replies";
 import { evalScript, evalsha } from "./scripting";
@@ -29,8 +30,9 @@ const ping: Command = (_, [message, ...extra]) => {
  */
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
   Object.entries({
-    // The worker (src/): a turn's load and save (memory/turn-memory.ts), the sessions API and
-    // erasure (memory/session-store.ts), the profile cache (routes/profile.ts), /readyz (PING).
+    // The worker (src/): a turn's load and save (memory/turn-memory.ts), the sessions API,
+    // erasure and the session cap (memory/session-store.ts, ZCARD), the profile cache
+    // (memory/profile-cache.ts), /readyz (PING).
     get: { arity: 2, run: get },
     set: { arity: -3, run: set },
     del: { arity: -2, run: del },
@@ -46,6 +48,13 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     zrem: { arity: -3, run: zrem },
     zremrangebyscore: { arity: 4, run: zremrangebyscore },
     ping: { arity: -1, run: ping },
+    zcard: { arity: 2, run: zcard },
+    // A session's turns by Idempotency-Key (memory/append-once.ts, whose script also sends RPUSH,
+    // LTRIM and DEL), read with each turn's load and taken back with an undone save.
+    hget: { arity: 3, run: hget },
+    hset: { arity: -4, run: hset },
+    hlen: { arity: 2, run: hlen },
+    hdel: { arity: -3, run: hdel },
     // @upstash/ratelimit's sliding window (src/limits/rate-limit.ts): EVALSHA, EVAL after a
     // NOSCRIPT, and the script's own GET, INCRBY and PEXPIRE.
     evalsha: { arity: -3, run: evalsha, fromScripts: false },
@@ -56,7 +65,6 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     exists: { arity: -2, run: exists },
     keys: { arity: 2, run: keys },
     ttl: { arity: 2, run: ttl },
-    zcard: { arity: 2, run: zcard },
   } satisfies Record<string, CommandSpec>),
 );
 

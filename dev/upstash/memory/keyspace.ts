@@ -4,7 +4,10 @@ import { WRONGTYPE } from "./errors";
 /** Member -> score. */
 export type SortedSet = Map<string, number>;
 
-type Value = string | string[] | SortedSet;
+/** Field -> value; a class of its own, so it is never mistaken for a sorted set. */
+export class Hash extends Map<string, string> {}
+
+type Value = string | string[] | SortedSet | Hash;
 
 interface Entry {
   value: Value;
@@ -38,7 +41,13 @@ export class Keyspace {
 
   sortedSet(key: string): SortedSet | undefined {
     const value = this.entry(key)?.value;
-    if (value !== undefined && !(value instanceof Map)) throw new RedisReplyError(WRONGTYPE);
+    if (value !== undefined && (!(value instanceof Map) || value instanceof Hash)) throw new RedisReplyError(WRONGTYPE);
+    return value;
+  }
+
+  hash(key: string): Hash | undefined {
+    const value = this.entry(key)?.value;
+    if (value !== undefined && !(value instanceof Hash)) throw new RedisReplyError(WRONGTYPE);
     return value;
   }
 

@@ -20,9 +20,11 @@ export type ScriptCall = (command: string[]) => MemoryReply;
 // nothing else of the redis table, no files or processes, and Redis's error handler, which notes
 // where in the script an error was raised ("script: <sha>, on @user_script:3."). Redis's handler
 // skips a frame whose `what` is "C" (error(), redis.call); fengari calls those "J", for JavaScript.
+// Redis runs Lua 5.1, whose `unpack` is a global; fengari's Lua 5.3 keeps it in `table` only.
 const PRELUDE = `
 local redis_call, redis_pcall, unsupported = ...
 local dbg = debug
+unpack = table.unpack
 debug, io, os, package, require, dofile, loadfile = nil, nil, nil, nil, nil, nil, nil
 redis = setmetatable({ call = redis_call, pcall = redis_pcall }, { __index = unsupported })
 return function(err)
