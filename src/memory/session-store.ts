@@ -36,6 +36,9 @@ const PAGE = 500;
 /** Pages one erasure request works through before it answers with what is left (10,000 sessions). */
 const PAGES_PER_ERASURE = 20;
 
+/** Sessions read per Upstash request by an export: a session holds at most HISTORY_MAX_STORED messages of bounded size. */
+const EXPORT_PAGE = 10;
+
 /** Every key of one session. */
 const sessionKeys = (user: string, session: string) => [keys.session(user, session), keys.summary(user, session), keys.turns(user, session)];
 
@@ -44,6 +47,10 @@ export interface StoredSession {
   messages: ChatMessage[];
   summary: string | null;
   expiresAt: number;
+}
+
+export interface ExportedSession extends StoredSession {
+  lastActiveAt: number;
 }
 
 /**
@@ -88,6 +95,34 @@ export class SessionStore {
       if (!Array.isArray(messages) || messages.length === 0) return null;
       return { id: session, messages: parseStoredMessages(messages), summary, expiresAt: now + Math.max(0, Number(pttl)) };
     });
+  }
+
+  /**
+   * Every live session of the user with everything stored for it, most recently active first,
+   * read a page of sessions per Upstash request so no answer grows past what one request may
+   * carry. (A session that expires between the index read and its page is left out.)
+   */
+  async *exportAll(user: string, now = Date.now()): AsyncGenerator<ExportedSession> {
+    const sessions = await this.list(user, Number.MAX_SAFE_INTEGER, now);
+    for (let start = 0; start < sessions.length; start += EXPORT_PAGE) {
+      const page = sessions.slice(start, start + EXPORT_PAGE);
+      const results = await withRedis("export", () => {
+        const pipeline = this.redis.pipeline();
+        for (const { id } of page) pipeline.lrange(keys.session(user, id), 0, -1).get(keys.summary(user, id)).pttl(keys.session(user, id));
+        return pipeline.exec<unknown[]>();
+      });
+      for (const [i, info] of page.entries()) {
+        const [messages, summary, pttl] = results.slice(3 * i, 3 * i + 3);
+        if (!Array.isArray(messages) || messages.length === 0) continue;
+        yield {
+          id: info.id,
+          lastActiveAt: info.lastActiveAt,
+          expiresAt: now + Math.max(0, Number(pttl)),
+          summary: typeof summary === "string" ? summary : null,
+          messages: parseStoredMessages(messages),
+        };
+      }
+    }
   }
 
   /**

@@ -10,7 +10,7 @@ import { utf8Length } from "../http/utf8";
 import { profileCache } from "../memory/profile-cache";
 import { profileStore, type Preferences, type Profile, type ProfileStore } from "../memory/profile-store";
 import { redisClient } from "../memory/redis";
-import { sessionStore } from "../memory/session-store";
+import { sessionStore, type ExportedSession } from "../memory/session-store";
 
 /** Runs work on the profile store. Cosmos failures become a clear 503; our own errors (412, 400) pass as they are. */
 async function withProfiles<T>(config: Config, work: (store: ProfileStore) => Promise<T>): Promise<T> {
@@ -67,6 +67,51 @@ async function write(c: Context<AppEnv>, parse: (body: unknown) => (current: Pre
   return respond(c, profile);
 }
 
+/**
+ * Everything stored about the user as one JSON document, written a session at a time as the pages
+ * arrive: a user with a thousand long sessions never has them all in the worker's memory at once.
+ * Should Redis fail midway, the stream breaks off and the client gets no valid document.
+ */
+function exportDocument(
+  user: string,
+  profile: Profile | undefined,
+  first: IteratorResult<ExportedSession>,
+  rest: AsyncGenerator<ExportedSession>,
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const head = {
+    object: "export",
+    user,
+    exported_at: new Date().toISOString(),
+    profile: { preferences: profile?.preferences ?? {}, updated_at: profile?.updatedAt ?? null },
+  };
+  let next: IteratorResult<ExportedSession> | undefined = first;
+  let count = 0;
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(encoder.encode(`${JSON.stringify(head).slice(0, -1)},"sessions":[`));
+    },
+    async pull(controller) {
+      const current = next ?? (await rest.next());
+      next = undefined;
+      if (current.done) {
+        controller.enqueue(encoder.encode("]}"));
+        controller.close();
+        return;
+      }
+      const session = current.value;
+      const exported = {
+        id: session.id,
+        last_active_at: new Date(session.lastActiveAt).toISOString(),
+        expires_at: new Date(session.expiresAt).toISOString(),
+        summary: session.summary,
+        messages: session.messages,
+      };
+      controller.enqueue(encoder.encode(`${count++ > 0 ? "," : ""}${JSON.stringify(exported)}`));
+    },
+  });
+}
+
 /** GET, PUT, PATCH and DELETE /v1/profile: the caller's own long-term preferences. */
 export const profileRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
@@ -99,6 +144,15 @@ export const profileRoutes = new Hono<AppEnv>()
         return preferencesFrom(next, c.get("config").limits.maxProfileBytes);
       };
     });
+  })
+  .get("/export", async (c) => {
+    const config = c.get("config");
+    const user = userOf(c.get("caller"));
+    // The profile first: an export that cannot include it fails whole (503) before anything is sent.
+    const profile = config.cosmos ? await withProfiles(config, (store) => store.read(user)) : undefined;
+    const sessions = sessionStore(config).exportAll(user);
+    const first = await sessions.next(); // a Redis that is down is a 503 too, not a broken document
+    return c.body(exportDocument(user, profile, first, sessions), 200, { "Content-Type": "application/json" });
   })
   .delete("/", async (c) => {
     const config = c.get("config");
