@@ -14,7 +14,7 @@ export default defineConfig({
             miniflare: { bindings: { PROXY_API_KEYS: "test-key-1, test-key-2", MAX_MESSAGES_PER_REQUEST: "5", MAX_MESSAGE_BYTES: "2048", MAX_BODY_BYTES: "8192" } },
           }),
         ],
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+        test: { name: "unit", include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"] },
       },
       {
         // The worker under wrangler dev, driven by the official SDKs, against real local servers.

@@ -23,6 +23,8 @@ const MOCK_UPSTREAM_KEY = "sk-mock-upstream";
 export interface StackOptions {
   /** Where settings come from; process.env by default. It wins over .dev.vars, which wins over the stack's defaults. */
   env?: Record<string, string | undefined>;
+  /** Settings the stack starts with unless .dev.vars or the environment set them. */
+  defaults?: Record<string, string>;
   /** Read .dev.vars from the project root (default true; tests turn it off to be reproducible). */
   devVars?: boolean;
   /** Print the worker's own output (default true). */
@@ -142,6 +144,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       PROXY_API_KEYS: DEV_API_KEY,
       JWT_SECRET: DEV_JWT_SECRET,
       ...(mock ? { DEFAULT_MODEL: "mock-small" } : {}),
+      ...options.defaults,
       ...Object.fromEntries(CONFIG_NAMES.filter((name) => given[name] !== undefined).map((name) => [name, given[name]!])),
       UPSTASH_REDIS_REST_URL: upstash.url,
       UPSTASH_REDIS_REST_TOKEN: upstash.token,

@@ -67,6 +67,9 @@ const schema = z.object({
   AUTH_FAILURE_WINDOW_SECONDS: int(1, 86_400, 300),
   ALLOWED_ORIGINS: list,
   LOG_CONTENT: flag,
+  SUMMARY_MODE: z._default(z.enum(["off", "on"]), "off"),
+  SUMMARY_MODEL: optionalText,
+  SUMMARY_MAX_TOKENS: int(16, 4096, 256),
 });
 
 /** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string. */
@@ -104,6 +107,8 @@ export interface Config {
   rateLimit: { requests: number; windowSeconds: number; authFailures: number; authFailureWindowSeconds: number };
   allowedOrigins: string[];
   logContent: boolean;
+  /** Rolling summaries of what leaves the window; undefined when SUMMARY_MODE is off. */
+  summary: { model: string; maxTokens: number } | undefined;
   systemPrompt: string;
   window: { maxMessages: number; maxTokens: number };
   /** maxPerUser: live sessions a user keeps; beyond it the least recently active are forgotten. */
@@ -173,6 +178,7 @@ function fromEnv(env: Env): Config {
     },
     allowedOrigins: v.ALLOWED_ORIGINS,
     logContent: v.LOG_CONTENT,
+    summary: v.SUMMARY_MODE === "on" ? { model: v.SUMMARY_MODEL ?? v.DEFAULT_MODEL, maxTokens: v.SUMMARY_MAX_TOKENS } : undefined,
     systemPrompt: v.SYSTEM_PROMPT,
     window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS },
     sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED, maxPerUser: v.MAX_SESSIONS_PER_USER },

@@ -3,7 +3,7 @@
  * sees the same thing. Directives in the last user message steer it: `[mock:status=500]`,
  * `[mock:status=429]`, `[mock:drop-after=3]`, `[mock:stall-after=2]`, `[mock:error-event-after=2]`,
  * `[mock:delay=500]`, `[mock:words=200]`, `[mock:tool=get_weather]` (with `[mock:tool-calls=3000]`, that
- * many calls of it).
+ * many calls of it). The proxy's own summarisation calls get a summary (summaryText).
  */
 export interface Script {
   status: number;
@@ -49,8 +49,29 @@ export function replyText(messages: readonly MessageLike[]): string {
   return parts.join(" ");
 }
 
+/** How the proxy's summariser opens its instruction (src/memory/summary-prompt.ts). */
+const SUMMARY_CALL = "You maintain the running summary of a conversation";
+
+/**
+ * The summariser's answer, as a real model's would be, but deterministic: the previous summary,
+ * then what the user said in the new messages, so a test can tell what was folded, and how often.
+ */
+export function summaryText(request: string): string {
+  const previous = request.match(/^Previous summary:\n([\s\S]*?)\n\nNew messages:/)?.[1]?.trim();
+  const said = [...request.matchAll(/^user: (.*)$/gm)].map((match) => match[1]!.replace(/\[mock:[^\]]*\]/g, "").trim());
+  return [previous && previous !== "(none)" ? previous : undefined, ...said].filter(Boolean).join(" | ");
+}
+
+function isSummaryCall(messages: readonly MessageLike[]): boolean {
+  return messages[0]?.role === "system" && textOf(messages[0]).startsWith(SUMMARY_CALL);
+}
+
 export function scriptFor(body: { messages?: MessageLike[]; tools?: unknown[] }): Script {
   const messages = Array.isArray(body.messages) ? body.messages : [];
+  if (isSummaryCall(messages)) {
+    const text = summaryText(textOf(messages[1]));
+    return { status: 200, delayMs: undefined, pieces: [text], toolCall: undefined, toolCalls: 0, ending: "finish", endAfter: 0 };
+  }
   const last = [...messages].reverse().find((m) => m.role === "user" || m.role === "tool");
   const text = last?.role === "user" ? textOf(last) : "";
   const words = Number(directive(text, "words") ?? 0);

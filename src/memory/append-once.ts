@@ -21,6 +21,7 @@ for i = 5, #ARGV, 500 do
   redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
 end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
+redis.call('INCRBY', KEYS[3], #ARGV - 4)
 return 1`;
 
 const MAX_KEYS = 64;
@@ -42,7 +43,7 @@ export function appendOnce(transaction: Transaction, turn: AppendOnce): Transact
   const reply = turn.stored.at(-1) ?? "";
   return transaction.eval(
     APPEND_ONCE_SCRIPT,
-    [keys.session(turn.user, turn.session), keys.turns(turn.user, turn.session)],
+    [keys.session(turn.user, turn.session), keys.turns(turn.user, turn.session), keys.appended(turn.user, turn.session)],
     [turn.idempotencyKey, reply, String(turn.maxStored), String(MAX_KEYS), ...turn.stored],
   );
 }

@@ -6,6 +6,10 @@
 export const keys = {
   session: (user: string, session: string) => `session:{${user}}:{${session}}`,
   summary: (user: string, session: string) => `session:{${user}}:{${session}}:summary`,
+  /** How many messages the session ever appended: positions (and the summary's watermark) count from it. */
+  appended: (user: string, session: string) => `session:{${user}}:{${session}}:appended`,
+  /** Held while one summarisation of the session runs, so two never fold the same messages. */
+  summaryLock: (user: string, session: string) => `session:{${user}}:{${session}}:summary-lock`,
   /** The session's committed turns by Idempotency-Key, each with its reply: a retry is answered from here. */
   turns: (user: string, session: string) => `session:{${user}}:{${session}}:turns`,
   sessionIndex: (user: string) => `sessions:{${user}}`,

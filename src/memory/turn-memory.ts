@@ -9,15 +9,22 @@ import { profileStore, type Preferences, type ProfileStore } from "./profile-sto
 import { appendOnce } from "./append-once";
 import { redisClient, withRedis, withRedisWrite } from "./redis";
 import { RedisBatch } from "./redis-batch";
-import { sessionStore, type SessionStore } from "./session-store";
+import { sessionKeys, sessionStore, type SessionStore } from "./session-store";
+import { parseSummary, type SummaryRecord } from "./summary-record";
 import { parseStoredMessages, parseStoredReply } from "./stored-message";
 
 const DAY_MS = 86_400_000;
 
 export interface LoadedMemory {
-  /** The last stored messages of the session, oldest first. */
+  /** The last stored messages of the session that the summary does not stand for, oldest first. */
   messages: ChatMessage[];
   summary: string | null;
+  /** The summary's watermark: messages at positions below it are folded into the summary. */
+  watermark: number;
+  /** The position of `messages[0]` (counted over everything the session ever appended). */
+  firstPosition: number;
+  /** How many messages the session ever appended: 0 for a session that does not exist yet. */
+  appended: number;
   preferences: Preferences;
   /** What the turn goes on without, e.g. "profile" when Cosmos did not answer. */
   degraded: string[];
@@ -30,7 +37,18 @@ export interface LoadedMemory {
 }
 
 export function emptyMemory(): LoadedMemory {
-  return { messages: [], summary: null, preferences: {}, degraded: [], uncachedProfile: undefined, loadedAt: Date.now(), committedReply: undefined };
+  return {
+    messages: [],
+    summary: null,
+    watermark: 0,
+    firstPosition: 0,
+    appended: 0,
+    preferences: {},
+    degraded: [],
+    uncachedProfile: undefined,
+    loadedAt: Date.now(),
+    committedReply: undefined,
+  };
 }
 
 /** Clocks of different machines agree only so far: a save this close after an erasure is undone too. */
@@ -79,17 +97,17 @@ export class TurnMemory {
     const cachedProfile = this.profiles ? batch.add<unknown>((p) => profileCache.read(p, user)) : undefined;
     const sessionCount = session ? batch.add<unknown>((p) => p.zcard(keys.sessionIndex(user))) : undefined;
     const committed = session && idempotencyKey ? batch.add<unknown>((p) => p.hget(keys.turns(user, session), idempotencyKey)) : undefined;
+    const appended = session ? batch.add<unknown>((p) => p.get(keys.appended(user, session))) : undefined;
 
-    const [storedMessages, storedSummary, storedProfile, sessions, committedReply] = await withRedis("load", () =>
-      Promise.all([messages, summary, cachedProfile, sessionCount, committed]),
+    const [storedMessages, storedSummary, storedProfile, sessions, committedReply, appendedCount] = await withRedis("load", () =>
+      Promise.all([messages, summary, cachedProfile, sessionCount, committed, appended]),
     );
     memory.committedReply = parseStoredReply(committedReply);
     // At the cap, room is made for this turn's session too (it may be a new one).
     if (session && Number(sessions) >= this.config.sessions.maxPerUser) {
       this.background(this.sessions.makeRoom(user, session).catch(() => {}));
     }
-    memory.messages = parseStoredMessages(storedMessages);
-    memory.summary = typeof storedSummary === "string" ? storedSummary : null;
+    placeHistory(memory, parseStoredMessages(storedMessages), parseSummary(storedSummary), Number(appendedCount ?? NaN));
     if (this.profiles) {
       const cached = profileCache.parse(storedProfile);
       await admitted;
@@ -131,11 +149,12 @@ export class TurnMemory {
       const key = keys.session(user, session);
       const index = keys.sessionIndex(user);
       if (idempotencyKey) appendOnce(transaction, { user, session, idempotencyKey, stored, maxStored });
-      else transaction.rpush(key, ...stored).ltrim(key, -maxStored, -1);
+      else transaction.rpush(key, ...stored).ltrim(key, -maxStored, -1).incrby(keys.appended(user, session), stored.length);
       transaction
         .expire(key, ttlSeconds)
         .expire(keys.summary(user, session), ttlSeconds)
         .expire(keys.turns(user, session), ttlSeconds)
+        .expire(keys.appended(user, session), ttlSeconds)
         .zadd(index, { score: now, member: session })
         // Index entries of sessions that have expired go with the same write.
         .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
@@ -166,9 +185,12 @@ export class TurnMemory {
     const pipeline = this.redis.pipeline();
     for (const message of stored) pipeline.lrem(key, 1, message);
     if (idempotencyKey) pipeline.hdel(keys.turns(user, session), idempotencyKey);
+    pipeline.incrby(keys.appended(user, session), -stored.length);
     pipeline.llen(key);
     const results = await withRedis("undo", () => pipeline.exec<number[]>());
-    if (Number(results.at(-1)) === 0) await withRedis("undo", () => this.redis.zrem(keys.sessionIndex(user), session));
+    if (Number(results.at(-1)) === 0) {
+      await withRedis("undo", () => this.redis.multi().zrem(keys.sessionIndex(user), session).del(...sessionKeys(user, session)).exec());
+    }
     log("info", "turn_undone_after_erasure");
   }
 }
@@ -179,6 +201,22 @@ export class TurnMemory {
  * come at least every PROFILE_CACHE_TTL_SECONDS while a user is active: about once a day per
  * active user, never on a cache hit.
  */
+/**
+ * Where the loaded messages stand: the last `loaded.length` of `appended` messages, of which those
+ * below the summary's watermark are in the summary and leave the window's history. (A session
+ * written before the count was kept counts what was loaded.)
+ */
+function placeHistory(memory: LoadedMemory, loaded: ChatMessage[], summary: SummaryRecord | undefined, appended: number): void {
+  const total = Number.isSafeInteger(appended) && appended >= loaded.length ? appended : loaded.length;
+  const watermark = Math.min(summary?.upTo ?? 0, total);
+  const firstLoaded = total - loaded.length;
+  memory.appended = total;
+  memory.watermark = watermark;
+  memory.summary = summary?.text ?? null;
+  memory.firstPosition = Math.max(watermark, firstLoaded);
+  memory.messages = loaded.slice(memory.firstPosition - firstLoaded);
+}
+
 export function needsTtlRefresh(modifiedAt: number | undefined, now: number): boolean {
   return modifiedAt !== undefined && now - modifiedAt > DAY_MS;
 }

@@ -36,6 +36,8 @@ export const sessionRoutes = new Hono<AppEnv>()
       object: "session",
       messages: session.messages,
       summary: session.summary,
+      // How many of the listed messages, from the first, the summary stands for (the window no longer shows them).
+      summary_covers: session.summaryCovers,
       expires_at: iso(session.expiresAt),
     });
   })

@@ -8,6 +8,9 @@ import type { ServerTiming } from "../http/server-timing";
 import { assertTurnFits, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { turnMemory } from "../memory/turn-memory";
+import { foldSummary } from "../memory/fold-summary";
+import { redisClient } from "../memory/redis";
+import { upstreamClient } from "../upstream/client";
 import { loadTurn } from "./load";
 import { buildSystemMessage } from "./prompt";
 import { slideWindow } from "./window";
@@ -64,7 +67,8 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
 
   const { memory, limitHeaders } = await timing.measure("memory", () => loadTurn(config, store, target));
   // Stored history is authoritative; the client's copy only starts a session that has none.
-  const seed = memory.messages.length === 0 ? options.earlier : [];
+  const fresh = memory.appended === 0;
+  const seed = fresh ? options.earlier : [];
   const system = buildSystemMessage({
     instructions: options.instructions?.text ?? config.systemPrompt,
     role: options.instructions?.role ?? "system",
@@ -73,7 +77,7 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   });
   const window = slideWindow({
     system,
-    history: memory.messages.length > 0 ? memory.messages : options.earlier,
+    history: fresh ? options.earlier : memory.messages,
     newTurn: options.newTurn,
     ...config.window,
   });
@@ -100,6 +104,11 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
       const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
       const earlier = await timing.measure("persist", () => store.save(target, turn, memory));
       if (earlier) standing = earlier;
+      // Stored messages the window no longer shows and the summary does not yet hold: fold them.
+      const firstKept = memory.firstPosition + window.dropped;
+      if (session && config.summary && !fresh && firstKept > memory.watermark) {
+        options.background(foldSummary(redisClient(config), upstreamClient(config), { ...config.summary, timeoutMs: config.upstream.timeoutMs }, options.user, session, firstKept));
+      }
     }
     log("info", "turn", {
       ...logFields,

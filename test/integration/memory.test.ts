@@ -109,7 +109,14 @@ describe("session memory through the official openai client", () => {
     const user = uniqueId("ttl");
     await openaiFor(user, { "X-Session-Id": "a" }).chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: "hi" }] });
     await openaiFor(user, { "X-Session-Id": "b" }).chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: "hi" }] });
-    expect(await keysOf(redis, user)).toEqual([`profile:{${user}}`, `session:{${user}}:{a}`, `session:{${user}}:{b}`, `sessions:{${user}}`]);
+    expect(await keysOf(redis, user)).toEqual([
+      `profile:{${user}}`,
+      `session:{${user}}:{a}`,
+      `session:{${user}}:{a}:appended`,
+      `session:{${user}}:{b}`,
+      `session:{${user}}:{b}:appended`,
+      `sessions:{${user}}`,
+    ]);
     const all = await allKeysOf(redis, user);
     expect(all.some((key) => key.startsWith("ratelimit:user:"))).toBe(true);
     for (const key of all) {

@@ -51,7 +51,7 @@ describe("the session API", () => {
     expect((await proxyFetch("/v1/sessions/doomed", { user, method: "DELETE" })).status).toBe(404);
     const list = (await (await proxyFetch("/v1/sessions", { user })).json()) as { data: Array<{ id: string }> };
     expect(list.data.map((s) => s.id)).toEqual(["kept"]);
-    expect(await keysOf(redis, user)).toEqual([`profile:{${user}}`, `session:{${user}}:{kept}`, `sessions:{${user}}`]);
+    expect(await keysOf(redis, user)).toEqual([`profile:{${user}}`, `session:{${user}}:{kept}`, `session:{${user}}:{kept}:appended`, `sessions:{${user}}`]);
   });
 
   it("treats another user's session as one that does not exist", async () => {
