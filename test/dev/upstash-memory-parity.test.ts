@@ -221,17 +221,18 @@ const scenarios: Record<string, Step[]> = {
   ],
   "a turn appended once per Idempotency-Key": [
     // The worker's own script: the first call appends, a second with the same key returns the stored reply.
-    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-1", "reply-1", "3", "2", "q1", "reply-1"],
-    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-1", "reply-x", "3", "2", "q1", "reply-x"],
-    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-2", "reply-2", "3", "2", "q2", "reply-2"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "reply-1", "3", "2", "q1", "reply-1"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "reply-x", "3", "2", "q1", "reply-x"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-2", "reply-2", "3", "2", "q2", "reply-2"],
     ["LRANGE", "list", "0", "-1"],
     ["HLEN", "turns"],
     // Past its bound (2 here) the key list starts afresh, keeping the newest.
-    ["EVAL", APPEND_ONCE_SCRIPT, "2", "list", "turns", "key-3", "reply-3", "3", "2", "q3", "reply-3"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-3", "reply-3", "3", "2", "q3", "reply-3"],
     ["HLEN", "turns"],
     ["HGET", "turns", "key-3"],
     ["HGET", "turns", "key-1"],
     ["LRANGE", "list", "0", "-1"],
+    ["GET", "count"],
   ],
   "scripting": [
     ["EVALSHA", RETURN_ARG_SHA, "0", "x"],
