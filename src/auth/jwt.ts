@@ -24,6 +24,9 @@ export class WidgetTokenError extends Error {
 /** hono's names for a token that is well signed but outside its time. */
 const ROUTINE = new Set(["JwtTokenExpired", "JwtTokenNotBefore", "JwtTokenIssuedAt"]);
 
+/** `.` and `..` pass ID_PATTERN but read as path segments wherever an id meets a URL or a path. */
+const ONLY_DOTS = /^\.+$/;
+
 /** A JWT has three base64url parts and a JSON header; anything else presented as a bearer is an API key. */
 export function looksLikeJwt(token: string): boolean {
   return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
@@ -56,7 +59,9 @@ export async function verifyWidgetToken(token: string, auth: Config["auth"]): Pr
     throw new WidgetTokenError(name, ROUTINE.has(name));
   }
   if (typeof payload.exp !== "number") throw new WidgetTokenError("the token has no exp");
-  if (typeof payload.sub !== "string" || !ID_PATTERN.test(payload.sub)) throw new WidgetTokenError("the token's sub is not a valid user id");
+  if (typeof payload.sub !== "string" || !ID_PATTERN.test(payload.sub) || ONLY_DOTS.test(payload.sub)) {
+    throw new WidgetTokenError("the token's sub is not a valid user id");
+  }
   return payload.sub;
 }
 
