@@ -29,7 +29,8 @@ async function identify(c: Context<AppEnv>, config: Config): Promise<Caller> {
       return { kind: "widget", userId: await verifyWidgetToken(token, config.auth) };
     } catch (error) {
       if (!(error instanceof WidgetTokenError)) throw error; // e.g. the identity provider is down: 503
-      log("info", "widget_token_refused", { request_id: c.get("requestId"), reason: error.message });
+      // A code from a closed set, never the error's text: nothing the token says reaches the log.
+      log("info", "widget_token_refused", { request_id: c.get("requestId"), reason: error.reason });
       throw new AuthenticationError("Invalid or expired widget token.", { code: error.routine ? "token_expired" : "invalid_token" });
     }
   }

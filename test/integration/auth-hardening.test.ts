@@ -1,4 +1,5 @@
 import { createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { asymmetric, hs256, now, type Claims } from "../support/jwt";
 import { proxyFetch, stack, uniqueId } from "../support/context";
@@ -19,6 +20,15 @@ const freshIp = () => `192.0.2.${1 + ((process.pid + ipCounter++) % 250)}`;
 const withToken = (token: string, path = "/v1/sessions", headers: Record<string, string> = {}) =>
   proxyFetch(path, { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": freshIp(), ...headers } });
 
+const workerLog = () => readFileSync(stack().workerLogFile, "utf8");
+
+/** The worker's log line for one request and event, once it has been written. */
+async function logLineOf(requestId: string, event: string): Promise<string> {
+  const find = () => workerLog().split("\n").find((line) => line.includes(requestId) && line.includes(`"event":"${event}"`));
+  await expect.poll(find, { timeout: 5000 }).toBeDefined();
+  return find()!;
+}
+
 async function errorOf(res: Response) {
   return ((await res.json()) as { error: { message: string; type: string; code: string | null; param: string | null } }).error;
 }
@@ -33,5 +43,38 @@ describe("the user a widget token names", () => {
   it("still accepts a sub with dots among other characters", async () => {
     const res = await withToken(widgetToken(`${uniqueId("a.b")}.c`));
     expect(res.status).toBe(200);
+  });
+});
+
+describe("what a refused widget token leaves in the log", () => {
+  it("a fixed, short reason, never text from the token, however large", async () => {
+    const huge = `HUGE-ALG-${"Z".repeat(20_000)}`;
+    const res = await withToken(hs256(claims("victim"), stack().jwtSecret, { alg: huge }));
+    expect(res.status).toBe(401);
+    expect(await errorOf(res)).toMatchObject({ code: "invalid_token" });
+
+    const line = await logLineOf(res.headers.get("X-Request-Id")!, "widget_token_refused");
+    expect(line.length).toBeLessThan(300);
+    expect(line).not.toContain("HUGE-ALG");
+    const logged = JSON.parse(line.slice(line.indexOf("{"))) as { reason: string };
+    expect(logged.reason).toMatch(/^[a-z_]{1,40}$/);
+    expect(workerLog()).not.toContain("ZZZZZZZZZZZZZZZZ");
+  });
+});
+
+describe("the reasons a refused widget token is logged with", () => {
+  it.each([
+    ["bad_signature", () => hs256(claims("victim"), "not-the-secret-not-the-secret-not-the")],
+    ["wrong_audience", () => widgetToken("victim", { aud: "another-app" })],
+    ["wrong_issuer", () => widgetToken("victim", { iss: "https://evil.example" })],
+    ["no_exp", () => widgetToken("victim", { exp: undefined })],
+    ["invalid_sub", () => widgetToken("vic tim")],
+    ["unknown_key", () => asymmetric(claims("victim"), { ...signingKey("RS256"), kid: "rogue" })],
+    ["algorithm_not_accepted", () => hs256(claims("victim"), stack().jwtSecret, { alg: "HS512" })],
+  ])("%s", async (reason, make) => {
+    const res = await withToken(make());
+    expect(res.status).toBe(401);
+    const line = await logLineOf(res.headers.get("X-Request-Id")!, "widget_token_refused");
+    expect(JSON.parse(line.slice(line.indexOf("{")))).toMatchObject({ reason });
   });
 });
