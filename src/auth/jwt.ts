@@ -20,6 +20,7 @@ export type RefusalReason =
   | "wrong_audience"
   | "wrong_issuer"
   | "no_exp"
+  | "too_long_lived"
   | "invalid_sub"
   | "invalid";
 
@@ -59,6 +60,9 @@ export class WidgetTokenError extends Error {
   }
 }
 
+/** Clocks differ a little between where a token is minted and where it is checked. */
+const CLOCK_LEEWAY_SECONDS = 60;
+
 /** `.` and `..` pass ID_PATTERN but read as path segments wherever an id meets a URL or a path. */
 const ONLY_DOTS = /^\.+$/;
 
@@ -70,8 +74,9 @@ export function looksLikeJwt(token: string): boolean {
 /**
  * The user a widget token was issued for. The algorithm is pinned by what is configured, never
  * taken from the token: HS256 with JWT_SECRET, RS256/ES256 with the keys at JWT_JWKS_URL
- * (so `alg: none`, or HS256 signed with a public key, cannot pass). `exp` is required; `aud` and
- * `iss` are checked when configured; `sub` must be a valid user id.
+ * (so `alg: none`, or HS256 signed with a public key, cannot pass). `exp` is required, at most
+ * JWT_MAX_AGE_SECONDS ahead (and `iat`, if present, at most that far back); `aud` and `iss` are
+ * checked when configured; `sub` must be a valid user id.
  */
 export async function verifyWidgetToken(token: string, auth: Config["auth"]): Promise<string> {
   let payload: Record<string, unknown>;
@@ -96,6 +101,12 @@ export async function verifyWidgetToken(token: string, auth: Config["auth"]): Pr
     throw new WidgetTokenError((error instanceof Error && HONO_REASONS.get(error.name)) || "invalid");
   }
   if (typeof payload.exp !== "number") throw new WidgetTokenError("no_exp");
+  // An IdP token with `exp: 1e300` would otherwise be a credential forever, stolen or not.
+  const now = Math.floor(Date.now() / 1000);
+  const oldestIssue = now - auth.maxAgeSeconds - CLOCK_LEEWAY_SECONDS;
+  if (payload.exp > now + auth.maxAgeSeconds + CLOCK_LEEWAY_SECONDS || (typeof payload.iat === "number" && payload.iat < oldestIssue)) {
+    throw new WidgetTokenError("too_long_lived");
+  }
   if (typeof payload.sub !== "string" || !ID_PATTERN.test(payload.sub) || ONLY_DOTS.test(payload.sub)) throw new WidgetTokenError("invalid_sub");
   return payload.sub;
 }

@@ -78,3 +78,26 @@ describe("the reasons a refused widget token is logged with", () => {
     expect(JSON.parse(line.slice(line.indexOf("{")))).toMatchObject({ reason });
   });
 });
+
+describe("how long an accepted token may live (JWT_MAX_AGE_SECONDS, here its default: a day)", () => {
+  const DAY = 86_400;
+
+  it.each([
+    ["an identity provider's token that expires in 1e300 seconds", () => asymmetric(claims("victim", { exp: 1e300 }), signingKey("RS256"))],
+    ["a token that expires more than a day from now", () => widgetToken("victim", { exp: now() + DAY + 3600 })],
+    ["a token issued more than a day ago, however far its exp", () => widgetToken("victim", { iat: now() - DAY - 3600, exp: now() + 60 })],
+  ])("refuses %s", async (_, make) => {
+    const res = await withToken(make());
+    expect(res.status).toBe(401);
+    expect(await errorOf(res)).toMatchObject({ type: "authentication_error", code: "invalid_token" });
+  });
+
+  it("accepts a token inside the bound, and one minted for the longest lifetime minting allows", async () => {
+    expect((await withToken(asymmetric(claims(uniqueId("long")), { ...signingKey("ES256") }))).status).toBe(200);
+    expect((await withToken(widgetToken(uniqueId("long"), { exp: now() + DAY - 60 }))).status).toBe(200);
+    const minted = await proxyFetch("/v1/tokens", { method: "POST", body: JSON.stringify({ user: uniqueId("minted-long"), ttl_seconds: DAY }) });
+    expect(minted.status).toBe(200);
+    const { token } = (await minted.json()) as { token: string };
+    expect((await withToken(token)).status).toBe(200);
+  });
+});
