@@ -101,3 +101,12 @@ describe("how long an accepted token may live (JWT_MAX_AGE_SECONDS, here its def
     expect((await withToken(token)).status).toBe(200);
   });
 });
+
+describe("identity-provider tokens arriving together", () => {
+  it("40 naming unknown keys, sent with valid ones, all get their answer from the worker", async () => {
+    const rogue = Array.from({ length: 40 }, (_, i) => withToken(asymmetric(claims("victim"), { ...signingKey("RS256"), kid: `rogue-${uniqueId("kid")}-${i}` })));
+    const valid = (["RS256", "ES256"] as const).map((alg) => withToken(asymmetric(claims(uniqueId(`together-${alg}`)), signingKey(alg))));
+    expect((await Promise.all(rogue)).map((res) => res.status)).toEqual(Array.from({ length: 40 }, () => 401));
+    expect((await Promise.all(valid)).map((res) => res.status)).toEqual([200, 200]);
+  });
+});
