@@ -1,5 +1,6 @@
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { requestsThrough } from "../../dev/fault-proxy";
 import { describe, expect, it } from "vitest";
 import { asymmetric, hs256, now, type Claims } from "../support/jwt";
 import { proxyFetch, stack, uniqueId } from "../support/context";
@@ -108,5 +109,62 @@ describe("identity-provider tokens arriving together", () => {
     const valid = (["RS256", "ES256"] as const).map((alg) => withToken(asymmetric(claims(uniqueId(`together-${alg}`)), signingKey(alg))));
     expect((await Promise.all(rogue)).map((res) => res.status)).toEqual(Array.from({ length: 40 }, () => 401));
     expect((await Promise.all(valid)).map((res) => res.status)).toEqual([200, 200]);
+  });
+});
+
+describe("the failed-authentication limit (AUTH_FAILURE_LIMIT 5 per 2 s here)", () => {
+  const from = (ip: string, authorization: string | undefined, init: { user?: string } = {}) => {
+    // proxyFetch would add the API key to a request that has no Authorization.
+    if (!authorization) return fetch(`${stack().url}/v1/sessions`, { headers: { "CF-Connecting-IP": ip } });
+    return proxyFetch("/v1/sessions", { ...init, headers: { Authorization: authorization, "CF-Connecting-IP": ip } });
+  };
+  let guesses = 0;
+  const guess = (ip: string) => from(ip, `Bearer wrong-key-${guesses++}`);
+  /** Upstash requests that named this address: its failure counters. */
+  const counted = async (ip: string) => (await requestsThrough(stack().faultProxyUrl, `{${ip}}`)).length;
+
+  /** Fails from `ip` until it is refused. */
+  async function block(ip: string): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      const res = await guess(ip);
+      if (res.status === 429) return;
+      expect(res.status).toBe(401);
+    }
+    throw new Error(`${ip} was never refused`);
+  }
+
+  it("lets a valid API key and widget token from an address over the limit through, and keeps refusing its guesses there", async () => {
+    const ip = freshIp();
+    // A window can end between two requests and lift the block on its own; then block again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await block(ip);
+      const counts = await counted(ip);
+      expect((await from(ip, `Bearer ${stack().apiKey}`, { user: uniqueId("behind-nat") })).status).toBe(200);
+      expect((await from(ip, `Bearer ${widgetToken(uniqueId("behind-nat-widget"))}`)).status).toBe(200);
+      // An expired token is routine: it says "fetch a new one", never "slow down".
+      const expired = await from(ip, `Bearer ${widgetToken("u", { exp: now() - 5 })}`);
+      expect(expired.status).toBe(401);
+      expect((await errorOf(expired)).code).toBe("token_expired");
+
+      const refused = await guess(ip);
+      if (refused.status !== 429) continue;
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(await errorOf(refused)).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
+      // Refused in the isolate: a blocked address's guesses cost no Redis round trip.
+      expect(await counted(ip)).toBe(counts);
+      return;
+    }
+    throw new Error("the block never held from one guess to the next");
+  });
+
+  // Without CF-Connecting-IP nothing is counted, but under wrangler dev every request has one
+  // (Miniflare fills in loopback): test/unit/auth-failures.test.ts sends requests without it.
+
+  it("does not count a request that presents no credential at all: it is not a guess", async () => {
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await from(ip, undefined)).status);
+    expect(statuses).toEqual(Array.from({ length: 12 }, () => 401));
+    expect(await counted(ip)).toBe(0);
   });
 });
