@@ -85,6 +85,7 @@ export interface Config {
     baseURL: string | undefined;
     apiKey: string | undefined;
     defaultModel: string;
+    /** ALLOWED_MODELS; with widget tokens on and none set, DEFAULT_MODEL alone. */
     allowedModels: string[];
     timeoutMs: number;
     idleTimeoutMs: number;
@@ -133,6 +134,14 @@ function fromEnv(env: Env): Config {
   ] as const) {
     if (Boolean(v[a]) !== Boolean(v[b])) throw new ConfigError(`invalid configuration: ${a} and ${b} go together`);
   }
+  const widgetTokens = Boolean(v.JWT_SECRET || v.JWT_JWKS_URL);
+  if (v.JWT_JWKS_URL && !v.JWT_AUDIENCE) {
+    // An identity provider signs tokens for all its apps with these keys; only `aud` says which
+    // are ours. (Our own HS256 tokens need none: no one else holds JWT_SECRET.)
+    throw new ConfigError("invalid configuration: JWT_AUDIENCE is required with JWT_JWKS_URL");
+  }
+  // A widget may not pick what we pay for: without ALLOWED_MODELS, the one model the operator chose.
+  const allowedModels = v.ALLOWED_MODELS.length > 0 || !widgetTokens ? v.ALLOWED_MODELS : [v.DEFAULT_MODEL];
   const maxAgeSeconds = v.JWT_MAX_AGE_SECONDS ?? v.WIDGET_TOKEN_MAX_TTL_SECONDS;
   if (v.WIDGET_TOKEN_MAX_TTL_SECONDS > maxAgeSeconds) {
     // Tokens minted for the longest lifetime allowed would be refused by our own verification.
@@ -147,7 +156,7 @@ function fromEnv(env: Env): Config {
       baseURL: v.OPENAI_BASE_URL,
       apiKey: v.OPENAI_API_KEY,
       defaultModel: v.DEFAULT_MODEL,
-      allowedModels: v.ALLOWED_MODELS,
+      allowedModels,
       timeoutMs: v.UPSTREAM_TIMEOUT_MS,
       idleTimeoutMs: v.UPSTREAM_IDLE_TIMEOUT_MS,
       maxRetries: v.UPSTREAM_MAX_RETRIES,
