@@ -2,6 +2,8 @@ import * as z from "zod/mini";
 
 const int = (min: number, max: number, fallback: number) =>
   z._default(z.coerce.number().check(z.multipleOf(1, "must be a whole number"), z.minimum(min), z.maximum(max)), fallback);
+const optionalInt = (min: number, max: number) =>
+  z.optional(z.coerce.number().check(z.multipleOf(1, "must be a whole number"), z.minimum(min), z.maximum(max)));
 const text = (fallback: string) => z._default(z.string(), fallback);
 const list = z.pipe(
   text(""),
@@ -58,6 +60,8 @@ const schema = z.object({
   JWT_ISSUER: optionalText,
   WIDGET_TOKEN_TTL_SECONDS: int(30, 86_400, 900),
   WIDGET_TOKEN_MAX_TTL_SECONDS: int(30, 604_800, 86_400),
+  // Default: WIDGET_TOKEN_MAX_TTL_SECONDS, so every token we mint is one we accept.
+  JWT_MAX_AGE_SECONDS: optionalInt(30, 604_800),
   WIDGET_MAX_TOKENS: int(1, 1_000_000, 1024),
   WIDGET_MAX_MESSAGES: int(1, 10_000, 50),
   WIDGET_MAX_MESSAGE_BYTES: int(64, 5_000_000, 8192),
@@ -85,6 +89,7 @@ export interface Config {
     baseURL: string | undefined;
     apiKey: string | undefined;
     defaultModel: string;
+    /** ALLOWED_MODELS; with widget tokens on and none set, DEFAULT_MODEL alone. */
     allowedModels: string[];
     timeoutMs: number;
     idleTimeoutMs: number;
@@ -101,6 +106,8 @@ export interface Config {
     issuer: string | undefined;
     tokenTtlSeconds: number;
     tokenMaxTtlSeconds: number;
+    /** The furthest a widget token's exp may be in the future, and the oldest its iat may be. */
+    maxAgeSeconds: number;
   };
   /** What a browser widget may ask for; trusted API-key callers are bound only by `limits`. */
   widget: { maxTokens: number; maxMessages: number; maxMessageBytes: number };
@@ -134,6 +141,19 @@ function fromEnv(env: Env): Config {
   ] as const) {
     if (Boolean(v[a]) !== Boolean(v[b])) throw new ConfigError(`invalid configuration: ${a} and ${b} go together`);
   }
+  const widgetTokens = Boolean(v.JWT_SECRET || v.JWT_JWKS_URL);
+  if (v.JWT_JWKS_URL && !v.JWT_AUDIENCE) {
+    // An identity provider signs tokens for all its apps with these keys; only `aud` says which
+    // are ours. (Our own HS256 tokens need none: no one else holds JWT_SECRET.)
+    throw new ConfigError("invalid configuration: JWT_AUDIENCE is required with JWT_JWKS_URL");
+  }
+  // A widget may not pick what we pay for: without ALLOWED_MODELS, the one model the operator chose.
+  const allowedModels = v.ALLOWED_MODELS.length > 0 || !widgetTokens ? v.ALLOWED_MODELS : [v.DEFAULT_MODEL];
+  const maxAgeSeconds = v.JWT_MAX_AGE_SECONDS ?? v.WIDGET_TOKEN_MAX_TTL_SECONDS;
+  if (v.WIDGET_TOKEN_MAX_TTL_SECONDS > maxAgeSeconds) {
+    // Tokens minted for the longest lifetime allowed would be refused by our own verification.
+    throw new ConfigError("invalid configuration: WIDGET_TOKEN_MAX_TTL_SECONDS must not exceed JWT_MAX_AGE_SECONDS");
+  }
   return {
     redis:
       v.UPSTASH_REDIS_REST_URL && v.UPSTASH_REDIS_REST_TOKEN
@@ -143,7 +163,7 @@ function fromEnv(env: Env): Config {
       baseURL: v.OPENAI_BASE_URL,
       apiKey: v.OPENAI_API_KEY,
       defaultModel: v.DEFAULT_MODEL,
-      allowedModels: v.ALLOWED_MODELS,
+      allowedModels,
       timeoutMs: v.UPSTREAM_TIMEOUT_MS,
       idleTimeoutMs: v.UPSTREAM_IDLE_TIMEOUT_MS,
       maxRetries: v.UPSTREAM_MAX_RETRIES,
@@ -168,6 +188,7 @@ function fromEnv(env: Env): Config {
       issuer: v.JWT_ISSUER,
       tokenTtlSeconds: v.WIDGET_TOKEN_TTL_SECONDS,
       tokenMaxTtlSeconds: v.WIDGET_TOKEN_MAX_TTL_SECONDS,
+      maxAgeSeconds,
     },
     widget: { maxTokens: v.WIDGET_MAX_TOKENS, maxMessages: v.WIDGET_MAX_MESSAGES, maxMessageBytes: v.WIDGET_MAX_MESSAGE_BYTES },
     rateLimit: {

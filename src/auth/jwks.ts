@@ -1,4 +1,5 @@
 import type { HonoJsonWebKey } from "hono/utils/jwt/jws";
+import { withDeadline } from "../http/deadline";
 
 const FRESH_MS = 10 * 60_000;
 /** How soon to look again after a token named an unknown key (a rotation?) or a fetch failed. */
@@ -10,11 +11,60 @@ export class JwksUnavailableError extends Error {
   override name = "JwksUnavailableError";
 }
 
-const cache = new Map<string, { keys: HonoJsonWebKey[]; fetchedAt: number; triedAt: number; failed: boolean }>();
+interface Refresh {
+  done: Promise<void>;
+  startedAt: number;
+}
+
+interface Entry {
+  keys: HonoJsonWebKey[];
+  fetchedAt: number;
+  /** When the last fetch started: the once-a-minute rule counts from here, not from its end. */
+  triedAt: number;
+  failed: boolean;
+  /** The one fetch in flight for this URL, which every token that needs it waits on. */
+  refresh: Refresh | undefined;
+}
+
+const cache = new Map<string, Entry>();
 
 function isKey(value: unknown): value is HonoJsonWebKey {
   const key = value as { kty?: unknown; kid?: unknown } | null;
   return typeof key === "object" && key !== null && (key.kty === "RSA" || key.kty === "EC") && typeof key.kid === "string";
+}
+
+async function fetchKeys(url: string): Promise<HonoJsonWebKey[]> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+  const body = (await response.json()) as { keys?: unknown };
+  return Array.isArray(body.keys) ? body.keys.filter(isKey) : [];
+}
+
+function startRefresh(url: string, entry: Entry, now: number): Refresh {
+  entry.triedAt = now;
+  const refresh: Refresh = {
+    startedAt: now,
+    done: fetchKeys(url).then(
+      (keys) => {
+        entry.keys = keys;
+        entry.fetchedAt = now;
+        entry.failed = false;
+      },
+      () => {
+        entry.failed = true;
+      },
+    ),
+  };
+  void refresh.done.finally(() => {
+    if (entry.refresh === refresh) entry.refresh = undefined;
+  });
+  entry.refresh = refresh;
+  return refresh;
+}
+
+function keysOf(entry: Entry): HonoJsonWebKey[] {
+  if (entry.failed && entry.keys.length === 0) throw new JwksUnavailableError("the JWKS could not be fetched");
+  return entry.keys;
 }
 
 /**
@@ -22,27 +72,31 @@ function isKey(value: unknown): value is HonoJsonWebKey {
  * only when a token names an unknown key, at most once a minute, so verifying a widget token costs
  * no request on the hot path. A failed fetch is not retried for a minute either: the keys we had
  * keep serving, and without any the caller gets a 503 at once rather than a 2 s wait each time.
+ * However many tokens arrive together, there is one fetch per URL in flight, and they all wait on it.
  */
 export async function jwksKeys(url: string, kid: string | undefined, now = Date.now()): Promise<HonoJsonWebKey[]> {
-  const cached = cache.get(url);
-  if (cached) {
-    const known = cached.keys.some((key) => key.kid === kid);
-    const fresh = now - cached.fetchedAt < FRESH_MS;
-    if ((known && fresh) || now - cached.triedAt < RETRY_AFTER_MS) {
-      if (cached.failed && cached.keys.length === 0) throw new JwksUnavailableError("the JWKS could not be fetched");
-      return cached.keys;
-    }
+  let entry = cache.get(url);
+  if (!entry) {
+    entry = { keys: [], fetchedAt: 0, triedAt: -Infinity, failed: false, refresh: undefined };
+    cache.set(url, entry);
   }
+  // A fetch belongs to the request that started it: if that request is cancelled, so is the
+  // fetch, and its promise never settles. Past its timeout it has failed, whatever it says.
+  if (entry.refresh && now - entry.refresh.startedAt > FETCH_TIMEOUT_MS) {
+    entry.refresh = undefined;
+    entry.failed = true;
+  }
+  const known = entry.keys.some((key) => key.kid === kid);
+  if (known && now - entry.fetchedAt < FRESH_MS) return entry.keys;
+  if (!entry.refresh && now - entry.triedAt < RETRY_AFTER_MS) return keysOf(entry);
+
+  const refresh = entry.refresh ?? startRefresh(url, entry, now);
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { Accept: "application/json" } });
-    if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
-    const body = (await response.json()) as { keys?: unknown };
-    const keys = Array.isArray(body.keys) ? body.keys.filter(isKey) : [];
-    cache.set(url, { keys, fetchedAt: now, triedAt: now, failed: false });
-    return keys;
-  } catch (error) {
-    cache.set(url, { keys: cached?.keys ?? [], fetchedAt: cached?.fetchedAt ?? 0, triedAt: now, failed: true });
-    if (cached?.keys.length) return cached.keys;
-    throw new JwksUnavailableError(error instanceof Error ? error.message : "JWKS fetch failed");
+    // Our own timer, not only the fetch's: a waiter must not hang on another request's I/O.
+    await withDeadline(refresh.done, FETCH_TIMEOUT_MS, undefined, "the JWKS fetch");
+  } catch {
+    if (entry.keys.length === 0) throw new JwksUnavailableError("the JWKS fetch did not finish in time");
+    return entry.keys;
   }
+  return keysOf(entry);
 }

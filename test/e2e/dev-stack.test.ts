@@ -66,9 +66,10 @@ describe("npm run dev", () => {
     const second = await run("bash", ["-c", curl]);
     expect(streamedText(second.stdout)).toContain("I can see 2 earlier messages");
 
-    // Without ALLOWED_MODELS, /v1/models is the upstream's own list.
+    // Widget tokens are on (the demo's), so without ALLOWED_MODELS widgets get DEFAULT_MODEL alone,
+    // and /v1/models says so. (Without widget tokens it is the upstream's list: test/unit/auth-config.test.ts.)
     const models = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { Authorization: "Bearer sk-concierge-dev" } });
-    expect(((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual(["mock-small", "mock-large", "gpt-4o-mini"]);
+    expect(((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual(["mock-small"]);
   });
 
   it.skipIf(noBrowser)(needsBrowser("serves a demo widget that chats, remembers the session across a reload, and uses saved preferences"), async () => {
