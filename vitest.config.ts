@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        // Pure logic and request handling, inside workerd like production.
+        // Pure logic beside its code, and requests to the worker itself (test/worker/), inside workerd like production.
         plugins: [
           cloudflareTest({
             main: "./src/index.ts",
@@ -14,7 +14,7 @@ export default defineConfig({
             miniflare: { bindings: { PROXY_API_KEYS: "test-key-1, test-key-2", MAX_MESSAGES_PER_REQUEST: "5", MAX_MESSAGE_BYTES: "2048", MAX_BODY_BYTES: "8192" } },
           }),
         ],
-        test: { name: "unit", include: ["src/**/*.test.ts", "test/unit/**/*.test.ts"] },
+        test: { name: "unit", include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"] },
       },
       {
         // The worker under wrangler dev, driven by the official SDKs, against real local servers.
@@ -28,7 +28,7 @@ export default defineConfig({
         },
       },
       {
-        // What a user does by hand: `npm run dev`, and (later) the demo page in a browser.
+        // What a user does by hand: `npm run dev`, its curl line, and the demo page in a browser.
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 120_000 },
       },
       {

@@ -9,7 +9,7 @@ import { errorResponse } from "./http/error-response";
 import { NotFoundError } from "./http/errors";
 import { requestId } from "./http/request-id";
 import { ServerTiming } from "./http/server-timing";
-import { limitPerUser } from "./limits/middleware";
+import { limitPerUser } from "./rate-limit/middleware";
 import { healthRoutes } from "./routes/health";
 import { modelRoutes } from "./routes/models";
 import { profileRoutes } from "./routes/profile";

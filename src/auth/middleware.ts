@@ -4,7 +4,7 @@ import type { Config } from "../config";
 import { AuthenticationError } from "../http/errors";
 import { validId } from "../http/ids";
 import { log } from "../http/log";
-import { refuseRepeatedFailures } from "../limits/auth-failures";
+import { refuseRepeatedFailures } from "../rate-limit/auth-failures";
 import { isProxyApiKey } from "./api-key";
 import type { Caller } from "./caller";
 import { looksLikeJwt, verifyWidgetToken, WidgetTokenError } from "./jwt";

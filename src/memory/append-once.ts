@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import { keys } from "./keys";
+import { keys } from "../redis/keys";
 
 type Transaction = ReturnType<Redis["multi"]>;
 

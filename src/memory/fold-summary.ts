@@ -1,8 +1,8 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type OpenAI from "openai";
 import { log, describeError } from "../http/log";
-import { keys } from "./keys";
-import { describeRedisError } from "./redis";
+import { keys } from "../redis/keys";
+import { describeRedisError } from "../redis/client";
 import { parseStoredMessages } from "./stored-message";
 import { capSummary, summaryRequest } from "./summary-prompt";
 import { formatSummary, parseSummary } from "./summary-record";

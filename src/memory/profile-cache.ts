@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import { keys } from "./keys";
+import { keys } from "../redis/keys";
 import type { Preferences } from "./profile-store";
 
 type Commands = ReturnType<Redis["pipeline"]> | ReturnType<Redis["multi"]>;

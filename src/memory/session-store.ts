@@ -2,10 +2,10 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { ChatMessage } from "../chat/schema";
 import type { Config } from "../config";
 import { ApiError, ServiceUnavailableError } from "../http/errors";
-import { keys } from "./keys";
+import { keys } from "../redis/keys";
 import { profileCache } from "./profile-cache";
 import { log } from "../http/log";
-import { describeRedisError, redisClient, withRedis } from "./redis";
+import { describeRedisError, redisClient, withRedis } from "../redis/client";
 import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
 

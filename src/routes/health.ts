@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { profileStore } from "../memory/profile-store";
-import { redisClient } from "../memory/redis";
+import { redisClient } from "../redis/client";
 
 type Check = { status: "ok" } | { status: "failing" | "not_configured"; reason: string };
 

@@ -9,7 +9,7 @@ import { mergePatch } from "../http/merge-patch";
 import { utf8Length } from "../http/utf8";
 import { profileCache } from "../memory/profile-cache";
 import { profileStore, type Preferences, type Profile, type ProfileStore } from "../memory/profile-store";
-import { redisClient } from "../memory/redis";
+import { redisClient } from "../redis/client";
 import { sessionStore, type ExportedSession } from "../memory/session-store";
 
 /** Runs work on the profile store. Cosmos failures become a clear 503; our own errors (412, 400) pass as they are. */

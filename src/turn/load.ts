@@ -1,7 +1,7 @@
 import type { Config } from "../config";
-import { admitUser } from "../limits/rate-limit";
-import { redisClient } from "../memory/redis";
-import { RedisBatch } from "../memory/redis-batch";
+import { admitUser } from "../rate-limit/rate-limit";
+import { redisClient } from "../redis/client";
+import { RedisBatch } from "../redis/batch";
 import { emptyMemory, type LoadedMemory, type TurnMemory, type TurnTarget } from "../memory/turn-memory";
 
 export interface LoadedTurn {

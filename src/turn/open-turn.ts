@@ -9,7 +9,7 @@ import { assertTurnFits, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { turnMemory } from "../memory/turn-memory";
 import { foldSummary } from "../memory/fold-summary";
-import { redisClient } from "../memory/redis";
+import { redisClient } from "../redis/client";
 import { upstreamClient } from "../upstream/client";
 import { loadTurn } from "./load";
 import { buildSystemMessage } from "./prompt";

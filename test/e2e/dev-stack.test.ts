@@ -67,7 +67,7 @@ describe("npm run dev", () => {
     expect(streamedText(second.stdout)).toContain("I can see 2 earlier messages");
 
     // Widget tokens are on (the demo's), so without ALLOWED_MODELS widgets get DEFAULT_MODEL alone,
-    // and /v1/models says so. (Without widget tokens it is the upstream's list: test/unit/auth-config.test.ts.)
+    // and /v1/models says so. (Without widget tokens it is the upstream's list: test/worker/auth-config.test.ts.)
     const models = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { Authorization: "Bearer sk-concierge-dev" } });
     expect(((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual(["mock-small"]);
   });

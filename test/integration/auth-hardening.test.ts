@@ -158,7 +158,7 @@ describe("the failed-authentication limit (AUTH_FAILURE_LIMIT 5 per 2 s here)", 
   });
 
   // Without CF-Connecting-IP nothing is counted, but under wrangler dev every request has one
-  // (Miniflare fills in loopback): test/unit/auth-failures.test.ts sends requests without it.
+  // (Miniflare fills in loopback): test/worker/auth-failures.test.ts sends requests without it.
 
   it("does not count a request that presents no credential at all: it is not a guess", async () => {
     const ip = freshIp();

@@ -55,7 +55,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     hset: { arity: -4, run: hset },
     hlen: { arity: 2, run: hlen },
     hdel: { arity: -3, run: hdel },
-    // @upstash/ratelimit's sliding window (src/limits/rate-limit.ts): EVALSHA, EVAL after a
+    // @upstash/ratelimit's sliding window (src/rate-limit/rate-limit.ts): EVALSHA, EVAL after a
     // NOSCRIPT, and the script's own GET, INCRBY and PEXPIRE.
     evalsha: { arity: -3, run: evalsha, fromScripts: false },
     eval: { arity: -3, run: evalScript, fromScripts: false },

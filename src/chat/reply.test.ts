@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReplyBuilder, replyFromCompletion } from "../../src/chat/reply";
+import { ReplyBuilder, replyFromCompletion } from "./reply";
 
 describe("ReplyBuilder", () => {
   it("joins streamed content and remembers why it finished", () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Caller } from "../../src/auth/caller";
-import { splitConversation } from "../../src/chat/conversation";
-import type { ChatRequest } from "../../src/chat/schema";
-import { applyWidgetPolicy } from "../../src/chat/widget-policy";
-import { ApiError } from "../../src/http/errors";
+import type { Caller } from "../auth/caller";
+import { splitConversation } from "./conversation";
+import type { ChatRequest } from "./schema";
+import { applyWidgetPolicy } from "./widget-policy";
+import { ApiError } from "../http/errors";
 
 const widget: Caller = { kind: "widget", userId: "u1" };
 const backend: Caller = { kind: "api_key", userId: "u1" };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../../src/chat/schema";
-import { utf8Length } from "../../src/http/utf8";
-import { assertTurnFits, fitSave, SAVE_BUDGET_BYTES, savedSize, truncateText } from "../../src/memory/save-budget";
+import type { ChatMessage } from "../chat/schema";
+import { utf8Length } from "../http/utf8";
+import { assertTurnFits, fitSave, SAVE_BUDGET_BYTES, savedSize, truncateText } from "./save-budget";
 
 const user = (content: string): ChatMessage => ({ role: "user", content });
 const total = (messages: ChatMessage[]) => messages.reduce((sum, m) => sum + savedSize(m), 0);

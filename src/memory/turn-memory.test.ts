@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { needsTtlRefresh } from "../../src/memory/turn-memory";
+import { needsTtlRefresh } from "./turn-memory";
 
 const now = Date.parse("2026-11-25T12:00:00Z");
 const hours = (h: number) => h * 3_600_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DeadlineExceeded, withDeadline } from "../../src/http/deadline";
+import { DeadlineExceeded, withDeadline } from "./deadline";
 
 const never = new Promise<never>(() => {});
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EventTooLarge, SseParser } from "../../src/chat/sse";
+import { EventTooLarge, SseParser } from "./sse";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

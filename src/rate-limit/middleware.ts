@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { redisClient } from "../memory/redis";
-import { RedisBatch } from "../memory/redis-batch";
+import { redisClient } from "../redis/client";
+import { RedisBatch } from "../redis/batch";
 import { admitUser } from "./rate-limit";
 
 /**

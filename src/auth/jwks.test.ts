@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { JwksUnavailableError, jwksKeys } from "../../src/auth/jwks";
+import { JwksUnavailableError, jwksKeys } from "./jwks";
 
 const key = (kid: string) => ({ kty: "RSA", kid, n: "x", e: "AQAB" });
 let calls = 0;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../../src/chat/schema";
-import { estimateMessageTokens } from "../../src/turn/tokens";
-import { slideWindow, type WindowInput } from "../../src/turn/window";
-import { ApiError } from "../../src/http/errors";
+import type { ChatMessage } from "../chat/schema";
+import { estimateMessageTokens } from "./tokens";
+import { slideWindow, type WindowInput } from "./window";
+import { ApiError } from "../http/errors";
 
 const system: ChatMessage = { role: "system", content: "You are a helpful assistant." };
 const user = (n: number | string): ChatMessage => ({ role: "user", content: `u${n}` });

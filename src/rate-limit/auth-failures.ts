@@ -1,6 +1,6 @@
 import type { Config } from "../config";
-import { redisClient } from "../memory/redis";
-import { RedisBatch } from "../memory/redis-batch";
+import { redisClient } from "../redis/client";
+import { RedisBatch } from "../redis/batch";
 import { authFailuresBlockedUntil, countAuthFailure, tooManyRequests, type Verdict } from "./rate-limit";
 
 const TOO_MANY = "Too many failed authentication attempts from this address.";

@@ -12,6 +12,10 @@ interface Queued {
  * Redis commands from several parts of a request (the rate limiter, the turn's reads) gathered
  * into one Upstash pipeline, so they cost one round trip. Commands added after the batch was
  * sent run on their own (the rate limiter's one-time EVAL after a NOSCRIPT, for instance).
+ *
+ * Why not @upstash/redis's auto-pipelining: it keeps reads and writes in two pipelines, and the
+ * rate limiter's EVALSHA counts as a write, so a turn's load would cost two Upstash requests; and
+ * it gathers only what is issued within one microtask, which the rate limiter's own awaits miss.
  */
 export class RedisBatch {
   private readonly queued: Queued[] = [];

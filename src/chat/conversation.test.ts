@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { splitConversation } from "../../src/chat/conversation";
-import type { ChatMessage } from "../../src/chat/schema";
+import { splitConversation } from "./conversation";
+import type { ChatMessage } from "./schema";
 
 const sys: ChatMessage = { role: "system", content: "be brief" };
 const u = (c: string): ChatMessage => ({ role: "user", content: c });

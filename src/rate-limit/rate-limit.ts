@@ -1,9 +1,9 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Config } from "../config";
 import { RateLimitError } from "../http/errors";
-import { keys } from "../memory/keys";
-import { withRedis } from "../memory/redis";
-import type { RedisBatch } from "../memory/redis-batch";
+import { keys } from "../redis/keys";
+import { withRedis } from "../redis/client";
+import type { RedisBatch } from "../redis/batch";
 
 export interface Verdict {
   success: boolean;

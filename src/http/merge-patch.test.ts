@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mergePatch } from "../../src/http/merge-patch";
+import { mergePatch } from "./merge-patch";
 
 // The examples of RFC 7396, appendix A.
 describe("mergePatch", () => {

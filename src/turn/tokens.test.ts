@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateTokens } from "../../src/turn/tokens";
+import { estimateTokens } from "./tokens";
 
 describe("estimateTokens", () => {
   it.each([
