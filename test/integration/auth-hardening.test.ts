@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { requestsThrough } from "../../dev/fault-proxy";
 import { describe, expect, it } from "vitest";
 import { asymmetric, hs256, now, type Claims } from "../support/jwt";
-import { proxyFetch, stack, uniqueId } from "../support/context";
+import { errorOf, proxyFetch, stack, uniqueId } from "../support/context";
 
 const AUD = "concierge-tests";
 const ISS = "https://auth.example.test";
@@ -28,10 +28,6 @@ async function logLineOf(requestId: string, event: string): Promise<string> {
   const find = () => workerLog().split("\n").find((line) => line.includes(requestId) && line.includes(`"event":"${event}"`));
   await expect.poll(find, { timeout: 5000 }).toBeDefined();
   return find()!;
-}
-
-async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { message: string; type: string; code: string | null; param: string | null } }).error;
 }
 
 describe("the user a widget token names", () => {

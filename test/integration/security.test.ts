@@ -2,7 +2,7 @@ import { createPrivateKey } from "node:crypto";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
 import { asymmetric, hs256, now, unsigned, type Claims } from "../support/jwt";
-import { directRedis, keysOf, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
+import { errorOf, directRedis, keysOf, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();
 afterAll(() => redis.quit());
@@ -24,10 +24,6 @@ const asWidget = (token: string, path: string, init: RequestInit = {}) =>
   proxyFetch(path, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers)), Authorization: `Bearer ${token}`, "CF-Connecting-IP": freshIp() } });
 const chatBody = (content: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ model: "mock-small", messages: [{ role: "user", content }], ...extra });
-
-async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { message: string; type: string; code: string | null; param: string | null } }).error;
-}
 
 describe("widget tokens", () => {
   it("mints a short-lived token with an API key, which then chats as that user through the openai SDK", async () => {

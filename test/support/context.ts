@@ -138,10 +138,7 @@ export async function allKeysOf(redis: GroundTruth, user: string): Promise<strin
   return (await redis.keys(`*{${user}}*`)).sort();
 }
 
-/** The OpenAI-shaped error of a response, for tests that check what a client is told. */
-export async function errorOf(res: Response): Promise<{ message: string; type: string; code: string | null; param: string | null }> {
-  return ((await res.json()) as { error: { message: string; type: string; code: string | null; param: string | null } }).error;
-}
+export { errorOf } from "./error-of";
 
 /** A widget token for `user`, minted by the proxy itself (POST /v1/tokens), as a backend would. */
 export async function mintToken(user: string): Promise<string> {

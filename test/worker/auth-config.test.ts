@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import app from "../../src/index";
 import type { Env } from "../../src/config";
+import { errorOf } from "../support/error-of";
 
 /**
  * Widget-token settings that cannot work together, as an operator meets them: every request
@@ -15,10 +16,6 @@ const call = (env: Env, path: string, init: RequestInit = {}) => {
   if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${API_KEY}`);
   return app.fetch(new Request(`http://proxy.test${path}`, { ...init, headers }), { PROXY_API_KEYS: API_KEY, ...env });
 };
-
-async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { message: string; code: string | null; param: string | null } }).error;
-}
 
 describe("how long widget tokens may live", () => {
   it("refuses to run when minted tokens could outlive JWT_MAX_AGE_SECONDS", async () => {
