@@ -1,18 +1,10 @@
-import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { requestsThrough } from "../../dev/fault-proxy";
 import { describe, expect, it } from "vitest";
-import { asymmetric, hs256, now, type Claims } from "../support/jwt";
+import { asymmetric, hs256, now } from "../support/jwt";
+import { claims, signingKey, widgetToken } from "../support/widget-tokens";
 import { errorOf, proxyFetch, stack, uniqueId } from "../support/context";
 
-const AUD = "concierge-tests";
-const ISS = "https://auth.example.test";
-const claims = (user: string, extra: Claims = {}): Claims => ({ sub: user, aud: AUD, iss: ISS, iat: now(), exp: now() + 300, ...extra });
-const widgetToken = (user: string, extra: Claims = {}) => hs256(claims(user, extra), stack().jwtSecret);
-const signingKey = (alg: "RS256" | "ES256") => {
-  const key = stack().jwksKeys.find((k) => k.alg === alg)!;
-  return { alg, kid: key.kid, privateKey: createPrivateKey(key.privateKeyPem) };
-};
 
 /** Addresses of their own (TEST-NET-1), so no other test file's failed logins count against them. */
 let ipCounter = 0;

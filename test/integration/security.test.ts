@@ -1,20 +1,12 @@
-import { createPrivateKey } from "node:crypto";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
-import { asymmetric, hs256, now, unsigned, type Claims } from "../support/jwt";
+import { asymmetric, hs256, now, unsigned } from "../support/jwt";
+import { claims, signingKey, widgetToken } from "../support/widget-tokens";
 import { errorOf, directRedis, keysOf, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();
 afterAll(() => redis.quit());
 
-const AUD = "concierge-tests";
-const ISS = "https://auth.example.test";
-const claims = (user: string, extra: Claims = {}): Claims => ({ sub: user, aud: AUD, iss: ISS, iat: now(), exp: now() + 300, ...extra });
-const widgetToken = (user: string, extra: Claims = {}) => hs256(claims(user, extra), stack().jwtSecret);
-const signingKey = (alg: "RS256" | "ES256") => {
-  const key = stack().jwksKeys.find((k) => k.alg === alg)!;
-  return { alg, kid: key.kid, privateKey: createPrivateKey(key.privateKeyPem) };
-};
 
 /** Each test its own client address, so failed-auth limits of one test never touch another. */
 let ipCounter = 0;
