@@ -14,8 +14,8 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * Cloudflare sets CF-Connecting-IP at its edge (clients cannot forge it there). Undefined without
- * it: locally, or behind a proxy that drops it.
+ * Cloudflare sets CF-Connecting-IP at its edge (clients cannot forge it there), and `wrangler dev`
+ * sets loopback. Undefined without it: a service binding or another internal caller.
  */
 export function clientIp(c: Context<AppEnv>): string | undefined {
   return c.req.header("CF-Connecting-IP")?.trim() || undefined;
