@@ -89,9 +89,21 @@ async function restoreHistory() {
   if (response.status === 404) return; // new, expired or forgotten: start fresh
   if (!response.ok) return say(await errorText(response));
   const session = await response.json();
+  showSummary(session);
   for (const message of session.messages) {
     if (message.role === "user" || message.role === "assistant") addMessage(message.role, message.content ?? "");
   }
+}
+
+/** The session's summary, as text (never HTML), and how much of the conversation it stands for. */
+function showSummary(session) {
+  $("summary").textContent = session.summary ? `${session.summary} (covers the first ${session.summary_covers} messages)` : "Nothing yet.";
+}
+
+/** After a turn: the summary may have grown in the background. */
+async function refreshSummary() {
+  const response = await fetch(api(`/v1/sessions/${encodeURIComponent(state.session)}`), { headers: headers() });
+  if (response.ok) showSummary(await response.json());
 }
 
 async function send(text) {
@@ -126,6 +138,7 @@ async function send(text) {
     });
     const kept = response.headers.get("X-History-Kept");
     say(finished ? `Remembered. The model saw ${kept} earlier message(s) of this session.` : "The answer did not complete; it was not saved.");
+    if (finished) refreshSummary();
   } catch (error) {
     bubble.className = "error";
     bubble.textContent = `Network error: ${error.message}`;
