@@ -3,8 +3,9 @@ import { startStack } from "./stack";
 /** `npm run dev`: the whole local stack, a ready API key and a curl line; Ctrl-C stops it all. */
 async function main() {
   console.log("concierge: starting the local stack...");
-  // What the local stack shows off unless told otherwise: summaries of what leaves the window.
-  const stack = await startStack({ defaults: { SUMMARY_MODE: "on" } });
+  // What the local stack shows off unless told otherwise: summaries of what leaves the window, and
+  // preferences learned from what users say.
+  const stack = await startStack({ defaults: { SUMMARY_MODE: "on", MEMORY_EXTRACTION: "on" } });
   const curl = [
     `curl -N ${stack.url}/v1/chat/completions \\`,
     `  -H "Authorization: Bearer ${stack.apiKey}" \\`,

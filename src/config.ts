@@ -74,6 +74,8 @@ const schema = z.object({
   SUMMARY_MODE: z._default(z.enum(["off", "on"]), "off"),
   SUMMARY_MODEL: optionalText,
   SUMMARY_MAX_TOKENS: int(16, 4096, 256),
+  MEMORY_EXTRACTION: z._default(z.enum(["off", "on"]), "off"),
+  MEMORY_MODEL: optionalText,
 });
 
 /** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string. */
@@ -116,6 +118,8 @@ export interface Config {
   logContent: boolean;
   /** Rolling summaries of what leaves the window; undefined when SUMMARY_MODE is off. */
   summary: { model: string; maxTokens: number } | undefined;
+  /** Learned preferences after each turn; undefined when MEMORY_EXTRACTION is off or profiles are. */
+  learning: { model: string } | undefined;
   systemPrompt: string;
   window: { maxMessages: number; maxTokens: number };
   /** maxPerUser: live sessions a user keeps; beyond it the least recently active are forgotten. */
@@ -199,6 +203,7 @@ function fromEnv(env: Env): Config {
     },
     allowedOrigins: v.ALLOWED_ORIGINS,
     logContent: v.LOG_CONTENT,
+    learning: v.MEMORY_EXTRACTION === "on" && v.COSMOS_ENDPOINT ? { model: v.MEMORY_MODEL ?? v.DEFAULT_MODEL } : undefined,
     summary: v.SUMMARY_MODE === "on" ? { model: v.SUMMARY_MODEL ?? v.DEFAULT_MODEL, maxTokens: v.SUMMARY_MAX_TOKENS } : undefined,
     systemPrompt: v.SYSTEM_PROMPT,
     window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS },

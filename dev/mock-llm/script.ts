@@ -62,12 +62,42 @@ export function summaryText(request: string): string {
   return [previous && previous !== "(none)" ? previous : undefined, ...said].filter(Boolean).join(" | ");
 }
 
+/** How the proxy's preference extractor opens its instruction (src/memory/learn-preferences.ts). */
+const EXTRACTION_CALL = "You keep a user's long-term preferences.";
+
+/**
+ * The extractor's answer, deterministic: "my name is Ada" -> {"name":"Ada"}, "I live in Porto" ->
+ * {"city":"Porto"}, "forget my city" -> {"city":null}, else {}. `[mock:extract=prose|broken|array|huge]`
+ * in what the user said makes a bad answer instead.
+ */
+export function extractionAnswer(request: string): string {
+  const said = request.match(/The user said:\n([\s\S]*?)\n\nThe assistant answered:/)?.[1] ?? "";
+  const bad = directive(said, "extract");
+  if (bad === "prose") return "The user seems to be called Ada and likes trains.";
+  if (bad === "broken") return '{"name": "Ada"';
+  if (bad === "array") return '["name", "Ada"]';
+  if (bad === "huge") return JSON.stringify({ notes: "x".repeat(20_000) });
+  const patch: Record<string, string | null> = {};
+  const name = said.match(/my name is ([\p{L}-]+)/iu)?.[1];
+  const city = said.match(/I live in ([\p{L}-]+)/iu)?.[1];
+  if (name) patch.name = name;
+  if (city) patch.city = city;
+  if (/forget my city/i.test(said)) patch.city = null;
+  return JSON.stringify(patch);
+}
+
 function isSummaryCall(messages: readonly MessageLike[]): boolean {
   return messages[0]?.role === "system" && textOf(messages[0]).startsWith(SUMMARY_CALL);
 }
 
 export function scriptFor(body: { messages?: MessageLike[]; tools?: unknown[] }): Script {
   const messages = Array.isArray(body.messages) ? body.messages : [];
+  if (messages[0]?.role === "system" && textOf(messages[0]).startsWith(EXTRACTION_CALL)) {
+    const said = textOf(messages[1]);
+    const status = Number(directive(said, "extract-status") ?? 200);
+    const delay = directive(said, "extract-delay");
+    return { status, delayMs: delay === undefined ? undefined : Number(delay), pieces: [extractionAnswer(said)], toolCall: undefined, toolCalls: 0, ending: "finish", endAfter: 0 };
+  }
   if (isSummaryCall(messages)) {
     const text = summaryText(textOf(messages[1]));
     return { status: 200, delayMs: undefined, pieces: [text], toolCall: undefined, toolCalls: 0, ending: "finish", endAfter: 0 };

@@ -52,7 +52,7 @@ export function emptyMemory(): LoadedMemory {
 }
 
 /** Clocks of different machines agree only so far: a save this close after an erasure is undone too. */
-const ERASE_CLOCK_MARGIN_MS = 1000;
+export const ERASE_CLOCK_MARGIN_MS = 1000;
 
 export interface TurnTarget {
   user: string;

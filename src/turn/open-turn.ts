@@ -11,6 +11,8 @@ import { turnMemory } from "../memory/turn-memory";
 import { foldSummary } from "../memory/fold-summary";
 import { redisClient } from "../redis/client";
 import { upstreamClient } from "../upstream/client";
+import { learnPreferences } from "../memory/learn-preferences";
+import { profileStore } from "../memory/profile-store";
 import { loadTurn } from "./load";
 import { buildSystemMessage } from "./prompt";
 import { slideWindow } from "./window";
@@ -110,6 +112,22 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
         options.background(foldSummary(redisClient(config), upstreamClient(config), { ...config.summary, timeoutMs: config.upstream.timeoutMs }, options.user, session, firstKept));
       }
     }
+    if (config.learning && config.cosmos && standing === reply && saysSomething(options.newTurn)) {
+      const cosmos = config.cosmos;
+      options.background(
+        learnPreferences({
+          redis: redisClient(config),
+          upstream: upstreamClient(config),
+          profiles: () => profileStore(cosmos),
+          settings: { model: config.learning.model, timeoutMs: config.upstream.timeoutMs, maxProfileBytes: config.limits.maxProfileBytes, cacheTtlSeconds: cosmos.cacheTtlSeconds },
+          user: options.user,
+          preferences: memory.preferences,
+          loadedAt: memory.loadedAt,
+          newTurn: options.newTurn,
+          reply,
+        }),
+      );
+    }
     log("info", "turn", {
       ...logFields,
       ...(standing !== reply ? { idempotent_replay: true } : {}),
@@ -120,4 +138,12 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
 
   if (memory.committedReply) log("info", "turn", { ...logFields, idempotent_replay: true });
   return { messages: window.messages, headers, replay: memory.committedReply, commit, logFields };
+}
+
+/**
+ * Whether a turn could teach anything durable: tool results and a two-word "thanks" cannot, and
+ * skipping them keeps the extra upstream calls to the turns that matter.
+ */
+function saysSomething(newTurn: readonly ChatMessage[]): boolean {
+  return newTurn.some((message) => message.role === "user" && messageText(message).trim().split(/\s+/).length >= 3);
 }
