@@ -36,6 +36,7 @@ const schema = z.object({
   HISTORY_MAX_MESSAGES: int(2, 1000, 20),
   HISTORY_MAX_TOKENS: int(256, 2_000_000, 8000),
   HISTORY_MAX_STORED: int(2, 10_000, 200),
+  TOKENIZER: z._default(z.enum(["estimate", "exact"]), "estimate"),
   SESSION_TTL_SECONDS: int(60, 31_536_000, 3600),
   MAX_SESSIONS_PER_USER: int(1, 100_000, 1000),
   MAX_BODY_BYTES: int(1024, 10_000_000, 524_288),
@@ -121,7 +122,8 @@ export interface Config {
   /** Learned preferences after each turn; undefined when MEMORY_EXTRACTION is off or profiles are. */
   learning: { model: string } | undefined;
   systemPrompt: string;
-  window: { maxMessages: number; maxTokens: number };
+  /** tokenizer: how prompt tokens are counted, by the fast estimate or an exact o200k tokenizer. */
+  window: { maxMessages: number; maxTokens: number; tokenizer: "estimate" | "exact" };
   /** maxPerUser: live sessions a user keeps; beyond it the least recently active are forgotten. */
   sessions: { ttlSeconds: number; maxStored: number; maxPerUser: number };
   limits: { maxBodyBytes: number; maxMessages: number; maxMessageBytes: number; maxProfileBytes: number };
@@ -206,7 +208,7 @@ function fromEnv(env: Env): Config {
     learning: v.MEMORY_EXTRACTION === "on" && v.COSMOS_ENDPOINT ? { model: v.MEMORY_MODEL ?? v.DEFAULT_MODEL } : undefined,
     summary: v.SUMMARY_MODE === "on" ? { model: v.SUMMARY_MODEL ?? v.DEFAULT_MODEL, maxTokens: v.SUMMARY_MAX_TOKENS } : undefined,
     systemPrompt: v.SYSTEM_PROMPT,
-    window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS },
+    window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS, tokenizer: v.TOKENIZER },
     sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED, maxPerUser: v.MAX_SESSIONS_PER_USER },
     limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES, maxProfileBytes: v.PROFILE_MAX_BYTES },
   };

@@ -13,6 +13,7 @@ import { redisClient } from "../redis/client";
 import { upstreamClient } from "../upstream/client";
 import { learnPreferences } from "../memory/learn-preferences";
 import { profileStore } from "../memory/profile-store";
+import { loadTokenizer } from "../tokenizer-sdk";
 import { loadTurn } from "./load";
 import { buildSystemMessage } from "./prompt";
 import { slideWindow } from "./window";
@@ -81,7 +82,10 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     system,
     history: fresh ? options.earlier : memory.messages,
     newTurn: options.newTurn,
-    ...config.window,
+    maxMessages: config.window.maxMessages,
+    maxTokens: config.window.maxTokens,
+    // Loaded once per isolate, on the first turn that needs it; after that the await costs nothing.
+    countTokens: config.window.tokenizer === "exact" ? (await loadTokenizer()).countTokens : undefined,
   });
 
   const headers = new Headers({ ...limitHeaders, "X-History-Kept": String(window.kept), "X-History-Dropped": String(window.dropped) });

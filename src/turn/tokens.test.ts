@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { estimateTokens } from "./tokens";
+import { TOKEN_CORPUS } from "./token-corpus";
+import { estimateMessageTokens, estimateTokens } from "./tokens";
+import { slideWindow } from "./window";
 
 describe("estimateTokens", () => {
   it.each([
@@ -14,5 +16,30 @@ describe("estimateTokens", () => {
     const estimate = estimateTokens(text);
     expect(estimate).toBeGreaterThanOrEqual(min);
     expect(estimate).toBeLessThanOrEqual(max);
+  });
+});
+
+describe("the estimate against the exact o200k tokenizer (TOKENIZER=exact)", () => {
+  it("never under-counts by more than 5%, nor over-counts by more than 1.4x, on any kind of text", async () => {
+    const { countTokens } = await import("gpt-tokenizer/encoding/o200k_base");
+    const rows = Object.entries(TOKEN_CORPUS).map(([kind, text]) => {
+      const estimate = estimateTokens(text);
+      const exact = countTokens(text);
+      return { kind, estimate, exact, ratio: Number((estimate / exact).toFixed(2)) };
+    });
+    console.table(rows); // the figures the README quotes
+    for (const row of rows) {
+      expect(row.ratio, row.kind).toBeGreaterThanOrEqual(0.95);
+      expect(row.ratio, row.kind).toBeLessThanOrEqual(1.4);
+    }
+  });
+
+  it("is what the window counts with when configured", async () => {
+    const { countTokens } = await import("gpt-tokenizer/encoding/o200k_base");
+    const text = TOKEN_CORPUS["tool-call JSON"]!;
+    const message = { role: "user" as const, content: text };
+    expect(estimateMessageTokens(message, countTokens)).toBe(4 + countTokens(text));
+    const window = slideWindow({ system: { role: "system", content: "Be brief." }, history: [], newTurn: [message], maxMessages: 20, maxTokens: 8000, countTokens });
+    expect(window.estimatedTokens).toBe(4 + countTokens("Be brief.") + 4 + countTokens(text));
   });
 });

@@ -1,6 +1,6 @@
 import { InvalidRequestError } from "../http/errors";
 import type { ChatMessage } from "../chat/schema";
-import { estimateMessageTokens } from "./tokens";
+import { estimateMessageTokens, estimateTokens, type CountTokens } from "./tokens";
 
 export interface WindowInput {
   system: ChatMessage;
@@ -9,8 +9,10 @@ export interface WindowInput {
   newTurn: readonly ChatMessage[];
   /** Counting the system message: a window of 20 is the system message and 19 others. */
   maxMessages: number;
-  /** Budget for the whole prompt, by the fast estimate. */
+  /** Budget for the whole prompt. */
   maxTokens: number;
+  /** How a text's tokens are counted: the fast estimate unless an exact tokenizer is configured. */
+  countTokens?: CountTokens;
 }
 
 export interface Window {
@@ -40,15 +42,15 @@ function requiredStart(history: readonly ChatMessage[], newTurn: readonly ChatMe
  * and their tool results are kept or dropped together.
  */
 export function slideWindow(input: WindowInput): Window {
-  const { system, history, newTurn, maxMessages, maxTokens } = input;
-  const fixed = [system, ...newTurn].reduce((sum, message) => sum + estimateMessageTokens(message), 0);
+  const { system, history, newTurn, maxMessages, maxTokens, countTokens = estimateTokens } = input;
+  const fixed = [system, ...newTurn].reduce((sum, message) => sum + estimateMessageTokens(message, countTokens), 0);
   const required = requiredStart(history, newTurn);
 
   let tokens = fixed;
   let best = history.length;
   let bestTokens = fixed;
   for (let i = history.length - 1; i >= 0; i--) {
-    tokens += estimateMessageTokens(history[i]!);
+    tokens += estimateMessageTokens(history[i]!, countTokens);
     const mustKeep = i >= required;
     const count = 1 + (history.length - i) + newTurn.length;
     if (!mustKeep && (tokens > maxTokens || count > maxMessages)) break;
