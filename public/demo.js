@@ -138,7 +138,12 @@ async function send(text) {
     });
     const kept = response.headers.get("X-History-Kept");
     say(finished ? `Remembered. The model saw ${kept} earlier message(s) of this session.` : "The answer did not complete; it was not saved.");
-    if (finished) refreshSummary();
+    // Both may have grown in the background, after the answer: the summary, and preferences
+    // learned from this turn (the extraction takes a moment, hence the short wait).
+    if (finished) {
+      refreshSummary();
+      setTimeout(loadPreferences, 1500);
+    }
   } catch (error) {
     bubble.className = "error";
     bubble.textContent = `Network error: ${error.message}`;
@@ -149,12 +154,16 @@ async function send(text) {
 }
 
 let profileEtag = null;
+/** The preferences as last loaded or saved: a refresh replaces only text the user has not edited. */
+let shownPreferences = "{}";
 
 async function loadPreferences() {
   const response = await fetch(api("/v1/profile"), { headers: headers() });
   if (!response.ok) return ($("preferences-status").textContent = await errorText(response));
+  const loaded = JSON.stringify((await response.json()).preferences, null, 2);
+  if ($("preferences").value !== shownPreferences && !$("preferences").disabled) return; // being edited: keep it
   profileEtag = response.headers.get("ETag");
-  $("preferences").value = JSON.stringify((await response.json()).preferences, null, 2);
+  $("preferences").value = shownPreferences = loaded;
   // Editable only now: text typed before the stored preferences arrived would be overwritten.
   $("preferences").disabled = false;
   $("save-preferences").disabled = false;
@@ -174,6 +183,7 @@ async function savePreferences() {
   });
   if (!response.ok) return ($("preferences-status").textContent = await errorText(response));
   profileEtag = response.headers.get("ETag");
+  shownPreferences = $("preferences").value;
   $("preferences-status").textContent = "Saved. The next answer knows.";
 }
 

@@ -101,6 +101,9 @@ describe("npm run dev", () => {
     expect(second).toContain('You said: "What is my name?"');
     expect(second).toContain("I can see 2 earlier messages");
     expect(second).toContain('"language":"pt-PT"');
+    // npm run dev learns preferences from what was said, and the page shows what it learned.
+    await expect.poll(() => page.inputValue("#preferences"), { timeout: 10_000 }).toContain('"name": "Ada"');
+    expect(await page.locator("#summary").textContent()).toBe("Nothing yet."); // 4 messages fit the window
 
     // A reload keeps the session (its id is in localStorage) and shows the stored history.
     await page.reload();
