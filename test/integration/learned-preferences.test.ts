@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockLlm, type MockLlm, type RecordedRequest } from "../../dev/mock-llm/server";
-import { freePort } from "../../dev/ports";
-import { startStack, type Stack } from "../../dev/stack";
+import type { Stack } from "../../dev/stack";
 import { EXTRACTION_INSTRUCTION } from "../../src/memory/learn-preferences";
-import { stack, uniqueId } from "../support/context";
+import { uniqueId } from "../support/context";
+import { startSecondWorker } from "../support/second-worker";
 
 // A worker of its own with MEMORY_EXTRACTION on (the shared one keeps it off, so other tests' model
 // calls stay countable), on the shared Upstash server and Cosmos emulator, with its own mock model.
@@ -18,24 +18,12 @@ const KEY = "sk-learning";
 
 beforeAll(async () => {
   mock = await startMockLlm({ apiKey: MOCK_KEY });
-  worker = await startStack({
-    devVars: false,
-    workerOutput: false,
+  worker = await startSecondWorker({
+    apiKey: KEY,
+    modelUrl: mock.url,
+    modelKey: MOCK_KEY,
     workerLogFile: logFile,
-    env: {
-      PORT: String(await freePort()),
-      PROXY_API_KEYS: KEY,
-      UPSTASH_REDIS_REST_URL: stack().upstashUrl,
-      UPSTASH_REDIS_REST_TOKEN: stack().upstashToken,
-      COSMOS_ENDPOINT: stack().cosmosEndpoint,
-      COSMOS_KEY: stack().cosmosKey,
-      OPENAI_BASE_URL: mock.url,
-      OPENAI_API_KEY: MOCK_KEY,
-      DEFAULT_MODEL: "mock-small",
-      MEMORY_EXTRACTION: "on",
-      UPSTREAM_TIMEOUT_MS: "3000",
-      RATE_LIMIT_REQUESTS: "0",
-    },
+    env: { MEMORY_EXTRACTION: "on", UPSTREAM_TIMEOUT_MS: "3000" },
   });
 }, 90_000);
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { injectFault, requestsThrough, startFaultProxy, type FaultProxy } from "../../dev/fault-proxy";
 import { startMockLlm, type MockLlm, type RecordedRequest } from "../../dev/mock-llm/server";
-import { freePort } from "../../dev/ports";
-import { startStack, type Stack } from "../../dev/stack";
+import type { Stack } from "../../dev/stack";
 import { SUMMARY_INSTRUCTION } from "../../src/memory/summary-prompt";
-import { directRedis, stack, uniqueId } from "../support/context";
+import { directRedis, uniqueId } from "../support/context";
+import { startSecondWorker } from "../support/second-worker";
 
 // A worker of its own with SUMMARY_MODE on and a small window, so a few turns already push
 // messages out of it; its model sits behind a fault proxy, so the summariser can be made to fail.
@@ -17,25 +17,11 @@ const MOCK_KEY = "sk-summary-mock";
 beforeAll(async () => {
   mock = await startMockLlm({ apiKey: MOCK_KEY });
   upstream = await startFaultProxy(new URL(mock.url).origin);
-  worker = await startStack({
-    devVars: false,
-    workerOutput: false,
-    env: {
-      PORT: String(await freePort()),
-      PROXY_API_KEYS: "sk-summaries",
-      UPSTASH_REDIS_REST_URL: stack().upstashUrl,
-      UPSTASH_REDIS_REST_TOKEN: stack().upstashToken,
-      COSMOS_ENDPOINT: stack().cosmosEndpoint,
-      COSMOS_KEY: stack().cosmosKey,
-      OPENAI_BASE_URL: `${upstream.url}/v1`,
-      OPENAI_API_KEY: MOCK_KEY,
-      DEFAULT_MODEL: "mock-small",
-      SUMMARY_MODE: "on",
-      SUMMARY_MAX_TOKENS: "512",
-      HISTORY_MAX_MESSAGES: "6",
-      UPSTREAM_TIMEOUT_MS: "1500",
-      RATE_LIMIT_REQUESTS: "0",
-    },
+  worker = await startSecondWorker({
+    apiKey: "sk-summaries",
+    modelUrl: `${upstream.url}/v1`,
+    modelKey: MOCK_KEY,
+    env: { SUMMARY_MODE: "on", SUMMARY_MAX_TOKENS: "512", HISTORY_MAX_MESSAGES: "6", UPSTREAM_TIMEOUT_MS: "1500" },
   });
 }, 90_000);
 
