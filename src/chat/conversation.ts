@@ -22,14 +22,14 @@ function isInstruction(message: ChatMessage): message is Instruction {
  * with its own memory) and clients that send only the new message both work: whatever follows the
  * last assistant message is new, the rest is the client's copy of history.
  */
-export function splitConversation(messages: readonly ChatMessage[]): Conversation {
+export function splitConversation(messages: readonly ChatMessage[], param = "messages"): Conversation {
   const instructions = messages.filter(isInstruction);
   const dialogue = messages.filter((message) => !isInstruction(message));
   const lastAssistant = dialogue.findLastIndex((message) => message.role === "assistant");
   const newTurn = dialogue.slice(lastAssistant + 1);
   if (newTurn.length === 0) {
     throw new InvalidRequestError("The conversation must end with a new user message or tool results after the last assistant message.", {
-      param: "messages",
+      param,
     });
   }
   return { instructions, earlier: dialogue.slice(0, lastAssistant + 1), newTurn };

@@ -3,13 +3,14 @@ import type { ChatCompletionCreateParams } from "openai/resources/chat/completio
 import type { AppEnv } from "../app-env";
 import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
-import { abortAfter } from "../http/deadline";
 import { UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { newSessionId, validId } from "../http/ids";
 import { idempotencyKey } from "../turn/idempotency-key";
-import { openTurn, type Turn } from "../turn/open-turn";
-import { startCompletion, upstreamClient } from "../upstream/client";
+import { answer } from "../turn/answer";
+import { openTurn } from "../turn/open-turn";
+import { askUpstream, readUpstreamBody } from "../upstream/ask";
+import { upstreamClient } from "../upstream/client";
 import { splitConversation } from "./conversation";
 import { resolveModel } from "./model";
 import { relayStream } from "./relay";
@@ -63,20 +64,12 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   }
 
   const body = { ...request, model, messages: turn.messages } as ChatCompletionCreateParams;
-  // One deadline for the answer's headers over every attempt, and (non-streamed) for its body.
-  const deadline = abortAfter(config.upstream.timeoutMs);
-  const response = await timing
-    .measure("upstream", () => startCompletion(upstream, body, { signal: deadline.signal, providerMessages: caller.kind === "api_key" }))
-    .catch((error: unknown) => {
-      deadline.cancel();
-      throw error;
-    });
-  if (!response.body) throw new UpstreamError(502, "The upstream model provider sent an empty response.");
+  const asked = await askUpstream(upstream, body, { timeoutMs: config.upstream.timeoutMs, timing, providerMessages: caller.kind === "api_key" });
 
   if (stream) {
     // From here the idle timeout bounds the stream, however long the answer.
-    deadline.cancel();
-    const relay = relayStream(response.body, {
+    asked.deadline.cancel();
+    const relay = relayStream(asked.response.body, {
       idleTimeoutMs: config.upstream.idleTimeoutMs,
       clientGone: c.req.raw.signal,
       complete: async (reply) => void (await turn.commit(reply)),
@@ -87,7 +80,7 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     return answer(c, turn, "text/event-stream; charset=utf-8", relay.body);
   }
 
-  const text = await readUpstreamBody(response, deadline);
+  const text = await readUpstreamBody(asked);
   let reply;
   try {
     reply = replyFromCompletion(JSON.parse(text));
@@ -101,27 +94,7 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     turn.headers.set("Idempotent-Replayed", "true");
     return answer(c, turn, "application/json", JSON.stringify(completionOf(standing, model)));
   }
-  return answer(c, turn, response.headers.get("Content-Type") ?? "application/json", text);
-}
-
-function answer(c: Context<AppEnv>, turn: Turn, contentType: string, body: string | ReadableStream<Uint8Array>): Response {
-  turn.headers.set("Content-Type", contentType);
-  turn.headers.set("Server-Timing", c.get("timing").header());
-  return c.newResponse(body, 200, Object.fromEntries(turn.headers));
-}
-
-/** The non-streamed answer, within what is left of the deadline (whose signal aborts the read). */
-async function readUpstreamBody(response: Response, deadline: ReturnType<typeof abortAfter>): Promise<string> {
-  try {
-    return await response.text();
-  } catch {
-    if (deadline.signal.aborted) {
-      throw new UpstreamError(504, "The upstream model provider did not finish its answer in time.", { code: "upstream_timeout" });
-    }
-    throw new UpstreamError(502, "The connection to the upstream model provider broke.", { code: "upstream_stream_broken" });
-  } finally {
-    deadline.cancel();
-  }
+  return answer(c, turn, asked.response.headers.get("Content-Type") ?? "application/json", text);
 }
 
 export const chatRoutes = new Hono<AppEnv>().post("/", chatCompletions);

@@ -1,7 +1,30 @@
 import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { ApiError, UpstreamError } from "../http/errors";
-import { ReplyBuilder, type AssistantMessage } from "./reply";
+import { ReplyBuilder, type AssistantMessage, type ChunkLike } from "./reply";
 import { EventTooLarge, SseParser } from "./sse";
+
+/**
+ * What the client is sent, in the protocol it speaks. The relay decides when (and whether the
+ * turn is saved); the format only says what the bytes are.
+ */
+export interface StreamFormat {
+  /** Sent at once, before the upstream's first event. */
+  start(): string;
+  /** What one upstream chunk becomes, given as received (`raw`, without its blank line) and parsed. */
+  event(raw: string, chunk: ChunkLike): string;
+  /** The end of a good stream, sent once the turn is saved. */
+  end(): string;
+  /** The end of a failed stream: nothing was saved. */
+  fail(error: ApiError): string;
+}
+
+/** Chat Completions: the upstream's events forwarded as they are, `[DONE]` held back until the save. */
+export const chatFormat: StreamFormat = {
+  start: () => "",
+  event: (raw) => `${raw}\n\n`,
+  end: () => "data: [DONE]\n\n",
+  fail: (error) => `data: ${JSON.stringify(error.toJSON())}\n\n`,
+};
 
 export interface RelayOptions {
   /** Longest silence tolerated from the upstream between two reads, and from the client in taking one. */
@@ -15,13 +38,11 @@ export interface RelayOptions {
   complete: (reply: AssistantMessage) => Promise<void>;
   /** Told why a stream ended badly (for the log; never shown content). */
   onFailure: (reason: string) => void;
+  /** The protocol the client speaks; Chat Completions unless told. */
+  format?: StreamFormat;
 }
 
 const encoder = new TextEncoder();
-
-function errorEvent(error: ApiError): string {
-  return `data: ${JSON.stringify(error.toJSON())}\n\n`;
-}
 
 /**
  * Forwards the upstream's server-sent events to the client as each one completes, rebuilding the
@@ -50,7 +71,10 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     }
   };
 
+  const format = options.format ?? chatFormat;
   const finished = (async () => {
+    const opening = format.start();
+    if (opening) await send(opening);
     const reader = upstream.getReader();
     const parser = new SseParser();
     const reply = new ReplyBuilder();
@@ -78,9 +102,11 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
             failure = new UpstreamError(502, "The upstream model provider failed mid-stream.", { code: "upstream_stream_error" });
             break;
           }
-          reply.add(chunk as Parameters<ReplyBuilder["add"]>[0]);
+          reply.add(chunk as ChunkLike);
+          out += format.event(event.raw, chunk as ChunkLike);
+        } else {
+          out += format.event(event.raw, {});
         }
-        out += `${event.raw}\n\n`;
       }
       if (out) await send(out);
     };
@@ -117,14 +143,14 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     if (!failure) {
       try {
         await options.complete(reply.message());
-        await send("data: [DONE]\n\n");
+        await send(format.end());
       } catch (error) {
         failure = error instanceof ApiError ? error : new UpstreamError(502, "The reply could not be completed.");
       }
     }
     if (failure) {
       options.onFailure(failure.code ?? failure.type);
-      await send(errorEvent(failure));
+      await send(format.fail(failure));
     }
     if (!clientGone) await writer.close().catch(() => {});
   })();

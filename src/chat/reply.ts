@@ -8,8 +8,10 @@ interface Delta {
   tool_calls?: Array<{ index?: number; id?: string; type?: string; function?: { name?: string; arguments?: string } }>;
 }
 
-interface ChunkLike {
+/** An upstream chat.completion.chunk, as far as the proxy reads it. */
+export interface ChunkLike {
   choices?: Array<{ index?: number; delta?: Delta; finish_reason?: string | null }>;
+  usage?: unknown;
 }
 
 /**

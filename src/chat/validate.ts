@@ -2,13 +2,7 @@ import type { Config } from "../config";
 import { InvalidRequestError } from "../http/errors";
 import { chatRequest, type ChatRequest } from "./schema";
 import { utf8Length } from "../http/utf8";
-
-function pathToParam(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (param, key) => (typeof key === "number" ? `${param}[${key}]` : param ? `${param}.${String(key)}` : String(key)),
-    "",
-  );
-}
+import { invalidRequestFrom } from "../http/zod-issue";
 
 /** The request as OpenAI's Chat Completions API defines it, within this deployment's limits. */
 export function parseChatRequest(body: unknown, limits: Pick<Config["limits"], "maxMessages" | "maxMessageBytes">): ChatRequest {
@@ -20,11 +14,7 @@ export function parseChatRequest(body: unknown, limits: Pick<Config["limits"], "
     throw new InvalidRequestError(`Too many messages: at most ${limits.maxMessages} per request.`, { param: "messages" });
   }
   const parsed = chatRequest.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = pathToParam(issue.path);
-    throw new InvalidRequestError(`Invalid value for '${param || "body"}': ${issue.message}`, { param: param || null });
-  }
+  if (!parsed.success) throw invalidRequestFrom(parsed.error.issues);
   const request = parsed.data;
   request.messages.forEach((message, index) => {
     if (utf8Length(JSON.stringify(message)) > limits.maxMessageBytes) {
