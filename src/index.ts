@@ -13,6 +13,8 @@ import { limitPerUser } from "./rate-limit/middleware";
 import { healthRoutes } from "./routes/health";
 import { modelRoutes } from "./routes/models";
 import { profileRoutes } from "./routes/profile";
+import { conversationRoutes } from "./responses/conversations";
+import { responseRoutes } from "./responses/handler";
 import { sessionRoutes } from "./routes/sessions";
 import { tokenRoutes } from "./routes/tokens";
 
@@ -34,13 +36,17 @@ app.route("/", healthRoutes);
 
 app.use("/v1/*", authenticate);
 app.route("/v1/chat/completions", chatRoutes);
+// POST /v1/responses is a turn (rate-limited with its memory load); its other routes limit themselves.
+app.route("/v1/responses", responseRoutes);
 app.use("/v1/models/*", limitPerUser);
 app.route("/v1/models", modelRoutes);
 app.route("/v1/tokens", tokenRoutes);
 app.use("/v1/sessions/*", limitPerUser);
 app.use("/v1/profile/*", limitPerUser);
+app.use("/v1/conversations/*", limitPerUser);
 app.route("/v1/sessions", sessionRoutes);
 app.route("/v1/profile", profileRoutes);
+app.route("/v1/conversations", conversationRoutes);
 
 app.notFound((c) => errorResponse(new NotFoundError(`No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 app.onError(errorResponse);

@@ -50,11 +50,12 @@ export function assertTurnFits(newTurn: readonly ChatMessage[], maxReplyBytes: n
  * What a save writes: the turn whole (texts cut to `maxTextBytes`), preceded by as much of the
  * seed (the client's earlier messages, for a new session) as fits the budget and the storage cap,
  * most recent first. A reply that does not fit even so (thousands of tool calls: their arguments
- * are JSON, which cutting would break) fails the turn, which then stores nothing.
+ * are JSON, which cutting would break) fails the turn, which then stores nothing. `reservedBytes`
+ * is what else the save carries (a Responses record).
  */
-export function fitSave(seed: readonly ChatMessage[], turn: readonly ChatMessage[], maxTextBytes: number, maxStored: number): ChatMessage[] {
+export function fitSave(seed: readonly ChatMessage[], turn: readonly ChatMessage[], maxTextBytes: number, maxStored: number, reservedBytes = 0): ChatMessage[] {
   const kept = turn.map((message) => truncateText(message, maxTextBytes));
-  let budget = SAVE_BUDGET_BYTES - kept.reduce((sum, message) => sum + savedSize(message), 0);
+  let budget = SAVE_BUDGET_BYTES - reservedBytes - kept.reduce((sum, message) => sum + savedSize(message), 0);
   if (budget < 0) {
     throw new UpstreamError(502, "The model's reply is too large to remember (too many or too large tool calls); nothing was stored.", {
       code: "reply_too_large",

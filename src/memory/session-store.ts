@@ -8,6 +8,7 @@ import { log } from "../http/log";
 import { describeRedisError, redisClient, withRedis } from "../redis/client";
 import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
+import * as z from "zod/mini";
 
 export interface SessionSettings {
   ttlSeconds: number;
@@ -30,12 +31,12 @@ export interface Erasure {
 }
 
 /**
- * Sessions forgotten per Upstash request: a page's DEL (four keys a session, ids up to 128
+ * Sessions forgotten per Upstash request: a page's DEL (six keys a session, ids up to 128
  * characters) stays near 600 KB, under Upstash's 1 MB limit.
  */
-const PAGE = 400;
-/** Pages one erasure request works through before it answers with what is left (10,000 sessions). */
-const PAGES_PER_ERASURE = 25;
+const PAGE = 300;
+/** Pages one erasure request works through before it answers with what is left (10,200 sessions). */
+const PAGES_PER_ERASURE = 34;
 
 /** Sessions read per Upstash request by an export: a session holds at most HISTORY_MAX_STORED messages of bounded size. */
 const EXPORT_PAGE = 10;
@@ -46,11 +47,15 @@ export const sessionKeys = (user: string, session: string) => [
   keys.summary(user, session),
   keys.turns(user, session),
   keys.appended(user, session),
+  keys.responses(user, session),
+  keys.conversation(user, session),
 ];
 
 export interface StoredSession {
   id: string;
   messages: ChatMessage[];
+  /** The position of messages[0] among everything the session ever appended. */
+  firstPosition: number;
   summary: string | null;
   /** How many of the listed messages, from the first, the summary already stands for (the window no longer shows them). */
   summaryCovers: number;
@@ -59,14 +64,36 @@ export interface StoredSession {
 
 export interface ExportedSession extends StoredSession {
   lastActiveAt: number;
+  /** The metadata it was created with through the Conversations API, if it was. */
+  conversationMetadata: Record<string, string> | null;
 }
 
 /** The summary, and how many of the `listed` stored messages (from the first) it covers. */
-function summaryOf(raw: unknown, appended: unknown, listed: number): { summary: string | null; summaryCovers: number } {
+function summaryOf(raw: unknown, appended: unknown, listed: number): { summary: string | null; summaryCovers: number; firstPosition: number } {
   const record = parseSummary(raw);
   const total = Number(appended ?? listed);
   const head = Number.isSafeInteger(total) && total >= listed ? total - listed : 0;
-  return { summary: record?.text ?? null, summaryCovers: Math.min(listed, Math.max(0, (record?.upTo ?? 0) - head)) };
+  return { summary: record?.text ?? null, summaryCovers: Math.min(listed, Math.max(0, (record?.upTo ?? 0) - head)), firstPosition: head };
+}
+
+const buildConversationRecord = () => z.object({ created_at: z.number(), metadata: z.record(z.string(), z.string()) });
+// Built on first use, as the Responses schemas are.
+let conversationRecord: ReturnType<typeof buildConversationRecord> | undefined;
+
+export interface ConversationInfo {
+  id: string;
+  createdAt: number;
+  metadata: Record<string, string>;
+}
+
+function parseConversation(raw: unknown): z.infer<ReturnType<typeof buildConversationRecord>> | undefined {
+  if (typeof raw !== "string") return undefined;
+  try {
+    const parsed = (conversationRecord ??= buildConversationRecord()).safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -126,12 +153,17 @@ export class SessionStore {
       const results = await withRedis("export", () => {
         const pipeline = this.redis.pipeline();
         for (const { id } of page) {
-          pipeline.lrange(keys.session(user, id), 0, -1).get(keys.summary(user, id)).pttl(keys.session(user, id)).get(keys.appended(user, id));
+          pipeline
+            .lrange(keys.session(user, id), 0, -1)
+            .get(keys.summary(user, id))
+            .pttl(keys.session(user, id))
+            .get(keys.appended(user, id))
+            .get(keys.conversation(user, id));
         }
         return pipeline.exec<unknown[]>();
       });
       for (const [i, info] of page.entries()) {
-        const [messages, summary, pttl, appended] = results.slice(4 * i, 4 * i + 4);
+        const [messages, summary, pttl, appended, conversation] = results.slice(5 * i, 5 * i + 5);
         if (!Array.isArray(messages) || messages.length === 0) continue;
         yield {
           id: info.id,
@@ -139,6 +171,7 @@ export class SessionStore {
           expiresAt: now + Math.max(0, Number(pttl)),
           ...summaryOf(summary, appended, messages.length),
           messages: parseStoredMessages(messages),
+          conversationMetadata: parseConversation(conversation)?.metadata ?? null,
         };
       }
     }
@@ -204,6 +237,47 @@ export class SessionStore {
           .exec();
       }
       return doomed.length;
+    });
+  }
+
+  /**
+   * Starts a session through the Conversations API, with its first messages if any, in one
+   * transaction. Its record (when, and the client's metadata) lives as long as the session.
+   */
+  createConversation(user: string, session: string, messages: readonly ChatMessage[], metadata: Record<string, string>, now = Date.now()): Promise<ConversationInfo> {
+    const { ttlSeconds } = this.settings;
+    return withRedis("create_conversation", async () => {
+      const transaction = this.redis.multi().set(keys.conversation(user, session), JSON.stringify({ created_at: now, metadata }), { ex: ttlSeconds });
+      if (messages.length > 0) {
+        const key = keys.session(user, session);
+        transaction
+          .rpush(key, ...messages.map((message) => JSON.stringify(message)))
+          .ltrim(key, -this.settings.maxStored, -1)
+          .expire(key, ttlSeconds)
+          .incrby(keys.appended(user, session), messages.length)
+          .expire(keys.appended(user, session), ttlSeconds);
+      }
+      await transaction.zadd(keys.sessionIndex(user), { score: now, member: session }).expire(keys.sessionIndex(user), ttlSeconds).exec();
+      return { id: session, createdAt: now, metadata };
+    });
+  }
+
+  /**
+   * A session seen as a conversation: one created through the Conversations API, or any session
+   * with messages (its creation time is then its first activity the index still knows: its last).
+   */
+  conversation(user: string, session: string): Promise<ConversationInfo | null> {
+    return withRedis("get_conversation", async () => {
+      const [record, length, lastActive] = await this.redis
+        .pipeline()
+        .get<string>(keys.conversation(user, session))
+        .llen(keys.session(user, session))
+        .zscore(keys.sessionIndex(user), session)
+        .exec<[string | null, number, number | null]>();
+      const stored = parseConversation(record);
+      if (stored) return { id: session, createdAt: stored.created_at, metadata: stored.metadata };
+      if (Number(length) > 0) return { id: session, createdAt: Number(lastActive ?? Date.now()), metadata: {} };
+      return null;
     });
   }
 

@@ -7,6 +7,7 @@ import { keys } from "../redis/keys";
 import { profileCache } from "./profile-cache";
 import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
 import { appendOnce } from "./append-once";
+import { keepResponse } from "./keep-response";
 import { redisClient, withRedis, withRedisWrite } from "../redis/client";
 import { RedisBatch } from "../redis/batch";
 import { sessionKeys, sessionStore, type SessionStore } from "./session-store";
@@ -34,6 +35,8 @@ export interface LoadedMemory {
   loadedAt: number;
   /** The reply of a turn this session already committed under the request's Idempotency-Key. */
   committedReply: AssistantMessage | undefined;
+  /** Whether the session holds the response the turn continues (TurnTarget.previousResponse). */
+  holdsPreviousResponse: boolean;
 }
 
 export function emptyMemory(): LoadedMemory {
@@ -48,6 +51,7 @@ export function emptyMemory(): LoadedMemory {
     uncachedProfile: undefined,
     loadedAt: Date.now(),
     committedReply: undefined,
+    holdsPreviousResponse: false,
   };
 }
 
@@ -60,6 +64,15 @@ export interface TurnTarget {
   session: string | undefined;
   /** The client's Idempotency-Key for this turn: a session stores a turn once per key. */
   idempotencyKey?: string | undefined;
+  /** A Responses API id the turn continues: the load tells whether this session holds it. */
+  previousResponse?: string | undefined;
+}
+
+/** A Responses API record the save writes with the turn, under its response id. */
+export interface ResponseRecord {
+  id: string;
+  /** The record as stored (JSON); read back through parseResponseRecord. */
+  json: string;
 }
 
 /**
@@ -90,7 +103,7 @@ export class TurnMemory {
    * `batch`, and resolves with what the cache lacked filled in from Cosmos once the caller has
    * sent the batch and `admitted` (the rate limit's verdict) allows any further work.
    */
-  async load({ user, session, idempotencyKey }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve()): Promise<LoadedMemory> {
+  async load({ user, session, idempotencyKey, previousResponse }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve()): Promise<LoadedMemory> {
     const memory = emptyMemory();
     const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
     const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
@@ -98,11 +111,13 @@ export class TurnMemory {
     const sessionCount = session ? batch.add<unknown>((p) => p.zcard(keys.sessionIndex(user))) : undefined;
     const committed = session && idempotencyKey ? batch.add<unknown>((p) => p.hget(keys.turns(user, session), idempotencyKey)) : undefined;
     const appended = session ? batch.add<unknown>((p) => p.get(keys.appended(user, session))) : undefined;
+    const previous = session && previousResponse ? batch.add<unknown>((p) => p.hexists(keys.responses(user, session), previousResponse)) : undefined;
 
-    const [storedMessages, storedSummary, storedProfile, sessions, committedReply, appendedCount] = await withRedis("load", () =>
-      Promise.all([messages, summary, cachedProfile, sessionCount, committed, appended]),
+    const [storedMessages, storedSummary, storedProfile, sessions, committedReply, appendedCount, holdsPrevious] = await withRedis("load", () =>
+      Promise.all([messages, summary, cachedProfile, sessionCount, committed, appended, previous]),
     );
     memory.committedReply = parseStoredReply(committedReply);
+    memory.holdsPreviousResponse = Number(holdsPrevious) === 1;
     // At the cap, room is made for this turn's session too (it may be a new one).
     if (session && Number(sessions) >= this.config.sessions.maxPerUser) {
       this.background(this.sessions.makeRoom(user, session).catch(() => {}));
@@ -136,9 +151,16 @@ export class TurnMemory {
    * Saves the turn in one transaction; the profile read from Cosmos (if any) is cached with it,
    * unless something newer is cached by then (a profile write in the meantime). With an
    * Idempotency-Key the append happens at most once per key, and if an earlier attempt won the race
-   * its stored reply is returned (nothing of this attempt was appended).
+   * its stored reply is returned (nothing of this attempt was appended). A Responses record, if
+   * given, is written in the same transaction: whoever sees the answer can chain from it.
    */
-  async save({ user, session, idempotencyKey }: TurnTarget, messages: readonly ChatMessage[], memory: LoadedMemory, now = Date.now()): Promise<AssistantMessage | undefined> {
+  async save(
+    { user, session, idempotencyKey }: TurnTarget,
+    messages: readonly ChatMessage[],
+    memory: LoadedMemory,
+    record?: ResponseRecord,
+    now = Date.now(),
+  ): Promise<AssistantMessage | undefined> {
     const transaction = this.redis.multi();
     const stored = session ? messages.map((message) => JSON.stringify(message)) : [];
     // First, so the answer tells whether the user was erased while this turn was in flight.
@@ -155,10 +177,12 @@ export class TurnMemory {
         .expire(keys.summary(user, session), ttlSeconds)
         .expire(keys.turns(user, session), ttlSeconds)
         .expire(keys.appended(user, session), ttlSeconds)
+        .expire(keys.conversation(user, session), ttlSeconds)
         .zadd(index, { score: now, member: session })
         // Index entries of sessions that have expired go with the same write.
         .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
         .expire(index, ttlSeconds);
+      if (record) keepResponse(transaction, keys.responses(user, session), record.id, record.json, ttlSeconds);
       commands++;
     }
     if (memory.uncachedProfile && this.config.cosmos) {
@@ -171,7 +195,7 @@ export class TurnMemory {
     const earlier = idempotencyKey && session && stored.length > 0 && appended !== 1 ? parseStoredReply(appended) : undefined;
     if (earlier) return earlier;
     if (session && erasedAt !== null && Number(erasedAt) >= memory.loadedAt - ERASE_CLOCK_MARGIN_MS) {
-      await this.undo(user, session, stored, idempotencyKey);
+      await this.undo(user, session, stored, idempotencyKey, record?.id);
     }
     return undefined;
   }
@@ -180,11 +204,12 @@ export class TurnMemory {
    * Takes back exactly what a save wrote after the user was erased (other turns' messages stay),
    * and the session's index entry if nothing is left of it. Rare: an erasure during a turn.
    */
-  private async undo(user: string, session: string, stored: readonly string[], idempotencyKey: string | undefined): Promise<void> {
+  private async undo(user: string, session: string, stored: readonly string[], idempotencyKey: string | undefined, response: string | undefined): Promise<void> {
     const key = keys.session(user, session);
     const pipeline = this.redis.pipeline();
     for (const message of stored) pipeline.lrem(key, 1, message);
     if (idempotencyKey) pipeline.hdel(keys.turns(user, session), idempotencyKey);
+    if (response) pipeline.hdel(keys.responses(user, session), response);
     pipeline.incrby(keys.appended(user, session), -stored.length);
     pipeline.llen(key);
     const results = await withRedis("undo", () => pipeline.exec<number[]>());

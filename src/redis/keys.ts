@@ -12,6 +12,10 @@ export const keys = {
   summaryLock: (user: string, session: string) => `session:{${user}}:{${session}}:summary-lock`,
   /** The session's committed turns by Idempotency-Key, each with its reply: a retry is answered from here. */
   turns: (user: string, session: string) => `session:{${user}}:{${session}}:turns`,
+  /** The session's Responses API records by response id (each with its output and input items). */
+  responses: (user: string, session: string) => `session:{${user}}:{${session}}:responses`,
+  /** A session created through the Conversations API: when, and its metadata. */
+  conversation: (user: string, session: string) => `session:{${user}}:{${session}}:conversation`,
   sessionIndex: (user: string) => `sessions:{${user}}`,
   profile: (user: string) => `profile:{${user}}`,
   /** When the user was last erased (ms): a turn that loaded before then must not save after it. */

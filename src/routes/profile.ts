@@ -106,6 +106,7 @@ function exportDocument(
         expires_at: new Date(session.expiresAt).toISOString(),
         summary: session.summary,
         messages: session.messages,
+        ...(session.conversationMetadata ? { conversation_metadata: session.conversationMetadata } : {}),
       };
       controller.enqueue(encoder.encode(`${count++ > 0 ? "," : ""}${JSON.stringify(exported)}`));
     },

@@ -4,10 +4,11 @@ import type { ChatMessage } from "../chat/schema";
 import { messageText } from "../chat/text";
 import type { Config } from "../config";
 import { log } from "../http/log";
+import { utf8Length } from "../http/utf8";
 import type { ServerTiming } from "../http/server-timing";
 import { assertTurnFits, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
-import { turnMemory } from "../memory/turn-memory";
+import { turnMemory, type ResponseRecord } from "../memory/turn-memory";
 import { foldSummary } from "../memory/fold-summary";
 import { redisClient } from "../redis/client";
 import { upstreamClient } from "../upstream/client";
@@ -26,6 +27,8 @@ export interface TurnOptions {
   session: string | undefined;
   /** The client's Idempotency-Key: a session stores a turn once per key. */
   idempotencyKey: string | undefined;
+  /** A Responses API id the turn continues: Turn.holdsPreviousResponse says whether the session has it. */
+  previousResponse?: string | undefined;
   /** The client's own system/developer text (API-key callers): it replaces the base prompt. */
   instructions: { text: string; role: "system" | "developer" } | undefined;
   /** The client's copy of what came before: it only starts a session that has nothing stored. */
@@ -46,12 +49,15 @@ export interface Turn {
   headers: Headers;
   /** Set when this session already committed a turn under the request's Idempotency-Key: answer with it, ask no model. */
   replay: AssistantMessage | undefined;
+  /** Whether the session holds TurnOptions.previousResponse (read with the rest of the turn's memory). */
+  holdsPreviousResponse: boolean;
   /**
    * Saves the turn with its reply in one transaction (before the answer ends, so the next turn
    * always sees it) and logs it. Resolves with the reply that stands: this one, or the one an
-   * earlier attempt with the same Idempotency-Key committed meanwhile.
+   * earlier attempt with the same Idempotency-Key committed meanwhile. A Responses record is saved
+   * in the same transaction.
    */
-  commit(reply: AssistantMessage): Promise<AssistantMessage>;
+  commit(reply: AssistantMessage, record?: ResponseRecord): Promise<AssistantMessage>;
   /** The turn's log fields, for a front door's own lines (a stream that failed). */
   logFields: Record<string, unknown>;
 }
@@ -65,7 +71,12 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   const { config, session, timing } = options;
   const newTurn = options.newTurn.map(toStoredMessage);
   if (session) assertTurnFits(newTurn, config.limits.maxMessageBytes);
-  const target = { user: options.user, session, idempotencyKey: session ? options.idempotencyKey : undefined };
+  const target = {
+    user: options.user,
+    session,
+    idempotencyKey: session ? options.idempotencyKey : undefined,
+    previousResponse: session ? options.previousResponse : undefined,
+  };
   const store = session || config.cosmos ? turnMemory(config, options.background) : undefined;
 
   const { memory, limitHeaders } = await timing.measure("memory", () => loadTurn(config, store, target));
@@ -103,12 +114,13 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     ...(memory.degraded.length ? { degraded: memory.degraded } : {}),
   };
 
-  const commit = async (reply: AssistantMessage): Promise<AssistantMessage> => {
+  const commit = async (reply: AssistantMessage, record?: ResponseRecord): Promise<AssistantMessage> => {
     let standing = reply;
     if (store) {
       const { maxMessageBytes } = config.limits;
-      const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
-      const earlier = await timing.measure("persist", () => store.save(target, turn, memory));
+      const reserved = record ? utf8Length(JSON.stringify(record.json)) : 0;
+      const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored, reserved) : [];
+      const earlier = await timing.measure("persist", () => store.save(target, turn, memory, record));
       if (earlier) standing = earlier;
       // Stored messages the window no longer shows and the summary does not yet hold: fold them.
       const firstKept = memory.firstPosition + window.dropped;
@@ -141,7 +153,7 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   };
 
   if (memory.committedReply) log("info", "turn", { ...logFields, idempotent_replay: true });
-  return { messages: window.messages, headers, replay: memory.committedReply, commit, logFields };
+  return { messages: window.messages, headers, replay: memory.committedReply, holdsPreviousResponse: memory.holdsPreviousResponse, commit, logFields };
 }
 
 /**

@@ -5,6 +5,7 @@ import { RedisReplyError, type Backend, type Reply } from "../../dev/upstash/bac
 import { createMemoryBackend } from "../../dev/upstash/memory/backend";
 import { COMMANDS } from "../../dev/upstash/memory/commands";
 import { APPEND_ONCE_SCRIPT } from "../../src/memory/append-once";
+import { KEEP_RESPONSE_SCRIPT } from "../../src/memory/keep-response";
 import { createRedisBackend } from "../../dev/upstash/redis-backend";
 import { startUpstashServer } from "../../dev/upstash/server";
 import { needsRedisServer, noRedisServer } from "../support/prerequisites";
@@ -192,6 +193,11 @@ const scenarios: Record<string, Step[]> = {
     ["ZREM", "one", "only"],
     ["EXISTS", "one"],
     ["ZCARD", "missing"],
+    ["ZADD", "scores", "1700000000123", "a", "2.5", "b"],
+    ["ZSCORE", "scores", "a"],
+    ["ZSCORE", "scores", "b"],
+    ["ZSCORE", "scores", "missing"],
+    ["ZSCORE", "missing", "a"],
     ["ZRANGE", "missing", "0", "-1"],
     ["ZREM", "missing", "a"],
     ["ZREMRANGEBYSCORE", "missing", "0", "1"],
@@ -214,8 +220,14 @@ const scenarios: Record<string, Step[]> = {
     ["HDEL", "h", "g"],
     ["EXISTS", "h"],
     ["HDEL", "missing", "f"],
+    ["HSET", "h2", "f", "v"],
+    ["HEXISTS", "h2", "f"],
+    ["HEXISTS", "h2", "g"],
+    ["HEXISTS", "missing", "f"],
     ["SET", "s", "x"],
     ["HGET", "s", "f"],
+    ["HEXISTS", "s", "f"],
+    ["ZSCORE", "s", "a"],
     ["HSET", "s", "f", "v"],
     ["LRANGE", "h", "0", "-1"],
   ],
@@ -233,6 +245,17 @@ const scenarios: Record<string, Step[]> = {
     ["HGET", "turns", "key-1"],
     ["LRANGE", "list", "0", "-1"],
     ["GET", "count"],
+  ],
+  "a session's Responses records, kept to a bound": [
+    // The worker's own script: past its bound (2 here) the hash starts afresh with the newest record.
+    ["EVAL", KEEP_RESPONSE_SCRIPT, "1", "records", "resp_1", "{}", "2", "100"],
+    ["EVAL", KEEP_RESPONSE_SCRIPT, "1", "records", "resp_2", "{}", "2", "100"],
+    ["HLEN", "records"],
+    ["EVAL", KEEP_RESPONSE_SCRIPT, "1", "records", "resp_3", "{}", "2", "100"],
+    ["HLEN", "records"],
+    ["HEXISTS", "records", "resp_3"],
+    ["HEXISTS", "records", "resp_1"],
+    ["TTL", "records"],
   ],
   "scripting": [
     ["EVALSHA", RETURN_ARG_SHA, "0", "x"],

@@ -1,12 +1,12 @@
 import type { Command } from "./context";
 import { wrongArity } from "./errors";
 import { del, exists, expire, keys, pexpire, pttl, ttl } from "./keys";
-import { hdel, hget, hlen, hset } from "./hashes";
+import { hdel, hexists, hget, hlen, hset } from "./hashes";
 import { llen, lrange, lrem, ltrim, rpush } from "./lists";
 import { Status } from "./replies";
 import { evalScript, evalsha } from "./scripting";
 import { get, incrby, set } from "./strings";
-import { zadd, zcard, zrange, zrem, zremrangebyscore } from "./sorted-sets";
+import { zadd, zcard, zrange, zrem, zremrangebyscore, zscore } from "./sorted-sets";
 
 export interface CommandSpec {
   /** As Redis's COMMAND reports it, counting the name: n exactly, or -n for at least n. */
@@ -49,12 +49,15 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     zremrangebyscore: { arity: 4, run: zremrangebyscore },
     ping: { arity: -1, run: ping },
     zcard: { arity: 2, run: zcard },
+    zscore: { arity: 3, run: zscore },
     // A session's turns by Idempotency-Key (memory/append-once.ts, whose script also sends RPUSH,
     // LTRIM and DEL), read with each turn's load and taken back with an undone save.
     hget: { arity: 3, run: hget },
     hset: { arity: -4, run: hset },
     hlen: { arity: 2, run: hlen },
     hdel: { arity: -3, run: hdel },
+    // A session's Responses records: a chained turn's load asks whether the session holds its previous response.
+    hexists: { arity: 3, run: hexists },
     // @upstash/ratelimit's sliding window (src/rate-limit/rate-limit.ts): EVALSHA, EVAL after a
     // NOSCRIPT, and the script's own GET, INCRBY and PEXPIRE.
     evalsha: { arity: -3, run: evalsha, fromScripts: false },

@@ -3,7 +3,8 @@ import { wrongArity } from "./errors";
 import { Hash } from "./keyspace";
 
 // A session's committed turns by Idempotency-Key (src/memory/append-once.ts): its script reads,
-// counts and writes the hash, and a save undone after an erasure removes its key.
+// counts and writes the hash, and a save undone after an erasure removes its key. A session's
+// Responses records (src/memory/response-store.ts) are a hash too.
 
 /** HGET key field */
 export const hget: Command = ({ keyspace }, [key = "", field = ""]) => keyspace.hash(key)?.get(field) ?? null;
@@ -20,6 +21,9 @@ export const hset: Command = ({ keyspace }, [key = "", ...pairs]) => {
   keyspace.store(key, hash);
   return added;
 };
+
+/** HEXISTS key field -> 1 or 0 */
+export const hexists: Command = ({ keyspace }, [key = "", field = ""]) => (keyspace.hash(key)?.has(field) ? 1 : 0);
 
 /** HLEN key */
 export const hlen: Command = ({ keyspace }, [key = ""]) => keyspace.hash(key)?.size ?? 0;

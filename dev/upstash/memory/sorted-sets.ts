@@ -95,6 +95,12 @@ export const zremrangebyscore: Command = ({ keyspace }, [key = "", min = "", max
 /** ZCARD key: the integration tests' check that an erasure emptied the index. */
 export const zcard: Command = ({ keyspace }, [key = ""]) => keyspace.sortedSet(key)?.size ?? 0;
 
+/** ZSCORE key member: when a session was last active (the Conversations API's created_at for a chat session). */
+export const zscore: Command = ({ keyspace }, [key = "", member = ""]) => {
+  const score = keyspace.sortedSet(key)?.get(member);
+  return score === undefined ? null : String(score);
+};
+
 /** Members in Redis's order: by score, then by the member's bytes. */
 function ordered(zset: SortedSet | undefined): Member[] {
   if (!zset) return [];

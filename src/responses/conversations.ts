@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import * as z from "zod/mini";
+import type { AppEnv } from "../app-env";
+import { userOf } from "../auth/caller";
+import { readJsonBody } from "../http/body";
+import { InvalidRequestError, NotFoundError } from "../http/errors";
+import { validId } from "../http/ids";
+import { utf8Length } from "../http/utf8";
+import { invalidRequestFrom } from "../http/zod-issue";
+import { sessionStore } from "../memory/session-store";
+import { toStoredMessage } from "../memory/stored-message";
+import { requestLimits } from "../chat/widget-policy";
+import { itemsOf } from "./items";
+import { pageOf } from "./list-page";
+import { translateInput } from "./translate-input";
+
+// Built on first use, like the Responses schemas: an isolate serving only chat never builds it.
+let createRequest: ReturnType<typeof buildCreateRequest> | undefined;
+const buildCreateRequest = () =>
+  z.object({
+    items: z.nullish(z.array(z.looseObject({ type: z.optional(z.string()) }))),
+    metadata: z.nullish(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(512)))),
+  });
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/**
+ * The Conversations API as a view of sessions: a conversation id is a session id, its items are
+ * the session's stored messages, and deleting one forgets the session. POST creates a session,
+ * with its first items if given.
+ */
+export const conversationRoutes = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const config = c.get("config");
+    const caller = c.get("caller");
+    const user = userOf(caller);
+    const parsed = (createRequest ??= buildCreateRequest()).safeParse(await readJsonBody(c.req.raw, config.limits.maxBodyBytes));
+    if (!parsed.success) throw invalidRequestFrom(parsed.error.issues);
+    const items = parsed.data.items ?? [];
+    const limits = requestLimits(caller, config);
+    if (items.length > limits.maxMessages) throw new InvalidRequestError(`Too many items: at most ${limits.maxMessages} per request.`, { param: "items" });
+    const metadata = parsed.data.metadata ?? {};
+    if (Object.keys(metadata).length > 16) throw new InvalidRequestError("metadata holds at most 16 keys.", { param: "metadata" });
+    const messages = translateInput(items, undefined).messages.map(toStoredMessage);
+    messages.forEach((message, index) => {
+      if (caller.kind === "widget" && (message.role === "system" || message.role === "developer")) {
+        throw new InvalidRequestError("System and developer messages are not accepted from widget tokens.", { param: `items[${index}]`, code: "instructions_not_allowed" });
+      }
+      if (utf8Length(JSON.stringify(message)) > limits.maxMessageBytes) {
+        throw new InvalidRequestError(`items[${index}] is larger than ${limits.maxMessageBytes} bytes.`, { status: 413, param: `items[${index}]`, code: "message_too_large" });
+      }
+    });
+    const id = `conv_${crypto.randomUUID().replaceAll("-", "")}`;
+    const created = await sessionStore(config).createConversation(user, id, messages, metadata);
+    return c.json({ id, object: "conversation", created_at: seconds(created.createdAt), metadata: created.metadata });
+  })
+  .get("/:id", async (c) => {
+    const user = userOf(c.get("caller"));
+    const id = validId(c.req.param("id"), "conversation_id");
+    const found = await sessionStore(c.get("config")).conversation(user, id);
+    if (!found) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
+    return c.json({ id, object: "conversation", created_at: seconds(found.createdAt), metadata: found.metadata });
+  })
+  .delete("/:id", async (c) => {
+    const user = userOf(c.get("caller"));
+    const id = validId(c.req.param("id"), "conversation_id");
+    if (!(await sessionStore(c.get("config")).remove(user, id))) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
+    return c.json({ id, object: "conversation.deleted", deleted: true });
+  })
+  .get("/:id/items", async (c) => {
+    const user = userOf(c.get("caller"));
+    const id = validId(c.req.param("id"), "conversation_id");
+    const store = sessionStore(c.get("config"));
+    const session = await store.get(user, id);
+    if (!session && !(await store.conversation(user, id))) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
+    const first = session?.firstPosition ?? 0;
+    const items = itemsOf(session?.messages ?? [], (kind, index, call) => `${kind}_${first + index}${call ? `_${call}` : ""}`);
+    return c.json(pageOf(items, c.req.query()));
+  });

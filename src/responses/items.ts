@@ -1,0 +1,70 @@
+import type { AssistantMessage } from "../chat/reply";
+import type { ChatMessage } from "../chat/schema";
+import { messageText } from "../chat/text";
+import { newId } from "./ids";
+
+export interface MessageOutput {
+  type: "message";
+  id: string;
+  status: "in_progress" | "completed" | "incomplete";
+  role: "assistant";
+  content: Array<{ type: "output_text"; text: string; annotations: never[]; logprobs: never[] }>;
+}
+
+export interface FunctionCallOutput {
+  type: "function_call";
+  id: string;
+  status: "in_progress" | "completed" | "incomplete";
+  call_id: string;
+  name: string;
+  arguments: string;
+}
+
+export type OutputItem = MessageOutput | FunctionCallOutput;
+
+export const outputText = (text: string) => ({ type: "output_text" as const, text, annotations: [], logprobs: [] });
+
+/** A reply as Responses output items: its text as one message, then one item per tool call. */
+export function outputOf(reply: AssistantMessage, session: string | undefined, status: OutputItem["status"] = "completed"): OutputItem[] {
+  const items: OutputItem[] = [];
+  const text = messageText(reply);
+  if (text || !reply.tool_calls?.length) items.push({ type: "message", id: newId("msg", session), status, role: "assistant", content: [outputText(text)] });
+  for (const call of reply.tool_calls ?? []) {
+    items.push({ type: "function_call", id: newId("fc", session), status, call_id: call.id, name: call.function?.name ?? "", arguments: call.function?.arguments ?? "" });
+  }
+  return items;
+}
+
+export type ListedItem = Record<string, unknown> & { id: string; type: string };
+
+/**
+ * Stored messages as the items the Conversations API lists (and input_items shows). `idOf` names
+ * each (by the message's index here and, for tool calls, the call's), so the same message keeps
+ * its id from one listing to the next.
+ */
+export function itemsOf(messages: readonly ChatMessage[], idOf: (kind: "msg" | "fc" | "fco", index: number, call: number) => string): ListedItem[] {
+  const items: ListedItem[] = [];
+  messages.forEach((message, index) => {
+    const id = (kind: "msg" | "fc" | "fco", call = 0) => idOf(kind, index, call);
+    switch (message.role) {
+      case "assistant": {
+        const text = messageText(message);
+        if (text || !message.tool_calls?.length) {
+          items.push({ type: "message", id: id("msg"), status: "completed", role: "assistant", content: [outputText(text)] });
+        }
+        message.tool_calls?.forEach((call, n) => {
+          items.push({ type: "function_call", id: id("fc", n), status: "completed", call_id: call.id, name: call.function?.name ?? "", arguments: call.function?.arguments ?? "" });
+        });
+        return;
+      }
+      case "tool":
+        items.push({ type: "function_call_output", id: id("fco"), status: "completed", call_id: message.tool_call_id, output: messageText(message) });
+        return;
+      case "function":
+        return;
+      default:
+        items.push({ type: "message", id: id("msg"), status: "completed", role: message.role, content: [{ type: "input_text", text: messageText(message) }] });
+    }
+  });
+  return items;
+}

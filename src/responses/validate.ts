@@ -1,0 +1,71 @@
+import type { Caller } from "../auth/caller";
+import type { Config } from "../config";
+import { InvalidRequestError } from "../http/errors";
+import { utf8Length } from "../http/utf8";
+import { invalidRequestFrom } from "../http/zod-issue";
+import { schemas, type ResponsesRequest } from "./schema";
+
+
+/**
+ * What a browser widget may set, as for chat: the common fields. The rest (service tiers, cache
+ * keys, reasoning effort, logprobs) could raise the bill of a hostile page, and is refused by name.
+ */
+const WIDGET_FIELDS = new Set([
+  "model",
+  "input",
+  "instructions",
+  "stream",
+  "store",
+  "previous_response_id",
+  "conversation",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "max_output_tokens",
+  "temperature",
+  "top_p",
+  "text",
+  "metadata",
+  "user",
+  "truncation",
+  "include",
+  "stream_options",
+]);
+
+/** Refuses, by name, a field a widget token may not set (instructions get their own refusal from the chat policy). */
+export function refuseWidgetFields(request: ResponsesRequest, caller: Caller): void {
+  if (caller.kind !== "widget") return;
+  const refused = Object.entries(request).find(([field, value]) => value !== undefined && value !== null && !WIDGET_FIELDS.has(field));
+  if (refused) throw new InvalidRequestError(`'${refused[0]}' is not accepted from widget tokens.`, { param: refused[0], code: "field_not_allowed" });
+}
+
+/**
+ * A Responses request within this deployment's limits. A field this proxy does not honour is a
+ * 400 that names it, unless it is null (SDKs send unset options as null).
+ */
+export function parseResponsesRequest(body: unknown, limits: Pick<Config["limits"], "maxMessages" | "maxMessageBytes">): ResponsesRequest {
+  if (Array.isArray(body) || typeof body !== "object" || body === null) {
+    throw new InvalidRequestError("The request body must be a JSON object.");
+  }
+  const { responsesRequest } = schemas();
+  for (const [field, value] of Object.entries(body)) {
+    if (!Object.hasOwn(responsesRequest.shape, field) && value !== null) {
+      throw new InvalidRequestError(`'${field.slice(0, 64)}' is not supported by this proxy's Responses API.`, { param: field.slice(0, 64), code: "unsupported_parameter" });
+    }
+  }
+  const input = (body as { input?: unknown }).input;
+  if (Array.isArray(input) && input.length > limits.maxMessages) {
+    throw new InvalidRequestError(`Too many input items: at most ${limits.maxMessages} per request.`, { param: "input" });
+  }
+  const parsed = responsesRequest.safeParse(body);
+  if (!parsed.success) throw invalidRequestFrom(parsed.error.issues);
+  const request = parsed.data;
+  const items = typeof request.input === "string" ? [request.input] : request.input;
+  items.forEach((item, index) => {
+    if (utf8Length(typeof item === "string" ? item : JSON.stringify(item)) > limits.maxMessageBytes) {
+      const param = typeof request.input === "string" ? "input" : `input[${index}]`;
+      throw new InvalidRequestError(`${param} is larger than ${limits.maxMessageBytes} bytes.`, { status: 413, param, code: "message_too_large" });
+    }
+  });
+  return request;
+}
