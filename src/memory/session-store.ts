@@ -8,7 +8,7 @@ import { log } from "../http/log";
 import { describeRedisError, redisClient, withRedis } from "../redis/client";
 import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
-import * as z from "zod/mini";
+import { formatConversation, parseConversation, type ConversationInfo } from "./conversation-record";
 
 export interface SessionSettings {
   ttlSeconds: number;
@@ -74,26 +74,6 @@ function summaryOf(raw: unknown, appended: unknown, listed: number): { summary: 
   const total = Number(appended ?? listed);
   const head = Number.isSafeInteger(total) && total >= listed ? total - listed : 0;
   return { summary: record?.text ?? null, summaryCovers: Math.min(listed, Math.max(0, (record?.upTo ?? 0) - head)), firstPosition: head };
-}
-
-const buildConversationRecord = () => z.object({ created_at: z.number(), metadata: z.record(z.string(), z.string()) });
-// Built on first use, as the Responses schemas are.
-let conversationRecord: ReturnType<typeof buildConversationRecord> | undefined;
-
-export interface ConversationInfo {
-  id: string;
-  createdAt: number;
-  metadata: Record<string, string>;
-}
-
-function parseConversation(raw: unknown): z.infer<ReturnType<typeof buildConversationRecord>> | undefined {
-  if (typeof raw !== "string") return undefined;
-  try {
-    const parsed = (conversationRecord ??= buildConversationRecord()).safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -247,7 +227,7 @@ export class SessionStore {
   createConversation(user: string, session: string, messages: readonly ChatMessage[], metadata: Record<string, string>, now = Date.now()): Promise<ConversationInfo> {
     const { ttlSeconds } = this.settings;
     return withRedis("create_conversation", async () => {
-      const transaction = this.redis.multi().set(keys.conversation(user, session), JSON.stringify({ created_at: now, metadata }), { ex: ttlSeconds });
+      const transaction = this.redis.multi().set(keys.conversation(user, session), formatConversation(now, metadata), { ex: ttlSeconds });
       if (messages.length > 0) {
         const key = keys.session(user, session);
         transaction

@@ -1,5 +1,6 @@
 import type { ResponseStreamEvent } from "openai/resources/responses/responses";
 import { afterAll, describe, expect, it } from "vitest";
+import { requestsThrough } from "../../dev/fault-proxy";
 import { directRedis, errorOf, keysOf, mintToken, openaiFor, proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
 
 const redis = directRedis();
@@ -192,6 +193,15 @@ describe("Responses API (openai SDK)", () => {
     expect(await redis.lrange(`session:{${user}}:{r}`, 0, -1)).toHaveLength(2);
     const chained = await openaiFor(user).responses.create({ model: "mock-small", input: `after ${user}`, previous_response_id: completed.response!.id });
     expect(chained.output_text).toContain("I can see 2 earlier messages");
+  });
+
+  it("costs one Upstash request to load a turn and one to save it, chained and streamed alike", async () => {
+    const user = uniqueId("resp-trips");
+    const client = openaiFor(user);
+    const first = await client.responses.create({ model: "mock-small", input: "one" });
+    const stream = client.responses.stream({ model: "mock-small", input: "two", previous_response_id: first.id });
+    await stream.finalResponse();
+    expect(await requestsThrough(stack().faultProxyUrl, user)).toEqual(["/pipeline", "/multi-exec", "/pipeline", "/multi-exec"]);
   });
 
   it("keeps store: false stateless", async () => {
