@@ -1,50 +1,76 @@
 /**
- * `npm run bench`: what a turn costs. Starts the real local stack (redis-server when installed,
- * else in-memory; the mock model with no latency) and measures, through real HTTP:
- *   - the proxy's added latency over calling the model directly (non-streamed and streamed),
- *   - Upstash requests per turn (counted by a pass-through proxy),
- *   - throughput with concurrent sessions,
- *   - CPU of the worker's pure per-request work (parse, window, relay), in-process,
- *   - the deploy bundle size, and what parsing its main module costs an isolate at startup.
- * Numbers go to stdout and bench/results/latest.json. Compare runs on the same machine only.
+ * `npm run bench`: what a turn costs, side by side in one run. Every worker runs under the
+ * Miniflare API (no wrangler dev proxy in front), against the same mock model (no latency), our
+ * Upstash server (in a process of its own, over redis-server when installed) and the Cosmos
+ * emulator:
+ *   direct      the mock model itself
+ *   bare_hono   a Hono worker that only forwards (bench/bare-worker.ts): the floor of any proxy
+ *   concierge_memory     concierge with memory on: a full window loaded every turn, profile cached
+ *   concierge_stateless  concierge with X-Session-Store: false (the client sends the history)
+ *   portkey_1_15_2       @portkey-ai/gateway on Node, in front of the same mock
+ * Per target and round: sequential non-streamed latency, time to first chunk streamed, requests/s
+ * at 32 concurrent users, and CPU per request of its process tree (from /proc). Then: history of
+ * 10 / 1,000 / 10,000 stored messages, Upstash requests per turn, the floor of one /pipeline and
+ * one /multi-exec with a turn's exact commands, bundle size and startup. Writes
+ * bench/results/latest.json, bench/results/results.md and bench/results/chart.svg.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { requestsThrough, startFaultProxy } from "../dev/fault-proxy";
-import { freePort } from "../dev/ports";
+import { startCosmosEmulator } from "../dev/cosmos/emulator";
+import { requestDetailsThrough, startFaultProxy } from "../dev/fault-proxy";
+import { startMockLlm } from "../dev/mock-llm/server";
 import { startRedisServer } from "../dev/redis-server";
-import { startStack } from "../dev/stack";
-import { startUpstashServer } from "../dev/upstash/server";
-import { measureCpu } from "./cpu";
+import { keys } from "../src/redis/keys";
+import { percentile, seqP50, sequential, throughput, timed, turnOf, type Sequential } from "./measure";
+import { writeReport } from "./report";
+import { bare, buildConcierge, concierge, direct, portkey, ROOT, type Target } from "./targets";
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const CONCURRENCY = 32;
+const PER_USER = Number(process.env.BENCH_PER_USER ?? 20);
+/** BENCH_ONLY=bare_hono,concierge_memory measures just those (for an A/B of one change); the report needs all. */
+const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
+const UPSTASH_TOKEN = "bench-token";
+const MOCK_KEY = "sk-bench-upstream";
+const API_KEY = "sk-bench";
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+async function startUpstash(redisUrl: string | undefined): Promise<{ url: string; backend: string; pid: number; stop(): void }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "upstash-process.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, UPSTASH_TOKEN, REDIS_URL: redisUrl ?? "" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`the Upstash server exited (${code})`)));
+  });
+  const { url, backend } = JSON.parse(line) as { url: string; backend: string };
+  return { url, backend, pid: child.pid!, stop: () => child.kill() };
 }
 
-const summary = (samples: number[]) => ({
-  p50: Number(percentile(samples, 50).toFixed(2)),
-  p95: Number(percentile(samples, 95).toFixed(2)),
-  p99: Number(percentile(samples, 99).toFixed(2)),
-});
+async function upstash(url: string, path: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${url}${path}`, { method: "POST", headers: { Authorization: `Bearer ${UPSTASH_TOKEN}` }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  if (!res.ok) throw new Error(`Upstash ${path}: ${res.status}`);
+  return res.json();
+}
 
-async function timed(request: () => Promise<Response>): Promise<{ total: number; firstByte: number }> {
-  const started = performance.now();
-  const res = await request();
-  const reader = res.body!.getReader();
-  let firstByte = 0;
-  for (;;) {
-    const { done } = await reader.read();
-    if (!firstByte) firstByte = performance.now() - started;
-    if (done) break;
+/** A session holding `count` stored messages, as if that many turns had been saved. */
+async function seedSession(url: string, user: string, count: number): Promise<void> {
+  const key = keys.session(user, "s");
+  const message = (i: number) => JSON.stringify({ role: i % 2 ? "assistant" : "user", content: `message ${i}: ${"what should I pack for a week in Lisbon in spring? ".repeat(2)}` });
+  for (let start = 0; start < count; start += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - start) }, (_, i) => message(start + i));
+    await upstash(url, "/pipeline", [["RPUSH", key, ...batch]]);
   }
-  if (!res.ok) throw new Error(`bench request failed: ${res.status}`);
-  return { total: performance.now() - started, firstByte };
+  await upstash(url, "/pipeline", [["SET", keys.appended(user, "s"), String(count)], ["EXPIRE", key, "3600"], ["EXPIRE", keys.appended(user, "s"), "3600"]]);
+}
+
+async function warm(target: Target, user: string): Promise<void> {
+  for (let i = 0; i < 30; i++) await timed(target, turnOf(user, i, i % 2 === 1));
 }
 
 async function main() {
@@ -52,105 +78,106 @@ async function main() {
   try {
     redis = await startRedisServer();
   } catch {
-    console.log("bench: no redis-server here; using the in-memory backend");
+    console.log("bench: no redis-server here; the Upstash server runs on its in-memory backend");
   }
-  const token = "bench-token";
-  const upstash = await startUpstashServer({ token, redisUrl: redis?.url });
-  const counter = await startFaultProxy(upstash.url);
-  const stack = await startStack({
-    devVars: false,
-    workerOutput: false,
-    env: {
-      PORT: String(await freePort()),
-      UPSTASH_REDIS_REST_URL: counter.url,
-      UPSTASH_REDIS_REST_TOKEN: token,
-      // The limit is checked on every turn (its cost is part of the numbers) but never reached.
-      RATE_LIMIT_REQUESTS: "1000000",
-      PATH: process.env.PATH,
-    },
+  const store = await startUpstash(redis?.url);
+  const mock = await startMockLlm({ apiKey: MOCK_KEY });
+  const cosmos = await startCosmosEmulator({ database: "agent-db", container: "user-memory" });
+  const counter = await startFaultProxy(store.url);
+  const dist = buildConcierge();
+  const bindings = (upstashUrl: string) => ({
+    PROXY_API_KEYS: API_KEY,
+    OPENAI_BASE_URL: mock.url,
+    OPENAI_API_KEY: MOCK_KEY,
+    DEFAULT_MODEL: "mock-small",
+    UPSTASH_REDIS_REST_URL: upstashUrl,
+    UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN,
+    COSMOS_ENDPOINT: cosmos.endpoint,
+    COSMOS_KEY: cosmos.key,
+    // Checked on every turn (its cost is part of the numbers), never reached.
+    RATE_LIMIT_REQUESTS: "1000000",
+    HISTORY_MAX_STORED: "10000",
   });
 
+  const targets: Target[] = [
+    direct(mock.url, MOCK_KEY),
+    await bare(mock.url, MOCK_KEY),
+    await concierge("concierge_memory", dist, bindings(store.url)),
+    await concierge("concierge_stateless", dist, bindings(store.url), { stateless: true }),
+    await portkey(mock.url, MOCK_KEY),
+  ];
+  const [, , memory] = targets as [Target, Target, Target, Target, Target];
+  const stoppers = [...targets.map((t) => () => t.stop()), () => counter.close(), () => cosmos.close(), () => mock.close(), async () => store.stop(), async () => redis?.stop()];
+
   try {
-    const modelUrl = `${stack.upstream.url}/chat/completions`;
-    const modelHeaders = { Authorization: `Bearer ${stack.vars.OPENAI_API_KEY}`, "Content-Type": "application/json" };
-    const proxyHeaders = (user: string, session: string) => ({
-      Authorization: `Bearer ${stack.apiKey}`,
-      "Content-Type": "application/json",
-      "X-User-Id": user,
-      "X-Session-Id": session,
-    });
-    const body = (stream: boolean, text: string, messages: unknown[] = []) =>
-      JSON.stringify({ model: "mock-small", stream, messages: [...messages, { role: "user", content: text }] });
-
-    // Warm both paths (isolate start, connection pools).
-    for (let i = 0; i < 20; i++) {
-      await timed(() => fetch(`${stack.url}/v1/chat/completions`, { method: "POST", headers: proxyHeaders("warm", "w"), body: body(false, "warm") }));
-    }
-
-    const results: Record<string, unknown> = { turns: TURNS, backend: upstash.backend };
-    for (const stream of [false, true]) {
-      const direct: number[] = [];
-      const proxied: number[] = [];
-      const proxiedFirstByte: number[] = [];
-      // A session whose window is full (19 stored messages loaded every turn), as in steady use.
-      const user = `bench-${stream ? "stream" : "plain"}`;
-      for (let i = 0; i < TURNS; i++) {
-        const text = `turn ${i}: what should I pack for a week in Lisbon in spring?`;
-        const history = Array.from({ length: 19 }, (_, j) => ({ role: j % 2 ? "assistant" : "user", content: text }));
-        direct.push((await timed(() => fetch(modelUrl, { method: "POST", headers: modelHeaders, body: body(stream, text, history) }))).total);
-        const through = await timed(() => fetch(`${stack.url}/v1/chat/completions`, { method: "POST", headers: proxyHeaders(user, "s"), body: body(stream, text) }));
-        proxied.push(through.total);
-        proxiedFirstByte.push(through.firstByte);
+    const rounds: Array<Record<string, Sequential & { rps: number }>> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const results: Record<string, Sequential & { rps: number }> = {};
+      for (const target of targets.filter((t) => !ONLY || ONLY.includes(t.name))) {
+        const user = `bench-${target.name}-${round}`;
+        await warm(target, user);
+        const seq = await sequential(target, user, TURNS, store.pid);
+        results[target.name] = { ...seq, rps: await throughput(target, CONCURRENCY, PER_USER) };
+        console.log(`bench: round ${round + 1} ${target.name}: ${JSON.stringify(results[target.name])}`);
       }
-      const overhead = proxied.map((t, i) => t - direct[i]!);
-      results[stream ? "streamed" : "non_streamed"] = {
-        direct_ms: summary(direct),
-        proxy_ms: summary(proxied),
-        proxy_first_byte_ms: summary(proxiedFirstByte),
-        added_ms: summary(overhead),
-      };
+      rounds.push(results);
     }
 
-    const trips = await requestsThrough(counter.url, "{bench-plain}");
-    results.upstash_requests_per_turn = {
-      load: trips.filter((p) => p === "/pipeline").length / TURNS,
-      save: trips.filter((p) => p === "/multi-exec").length / TURNS,
-      total: trips.length / TURNS,
+    // History stored does not move a turn: the window reads the last messages only.
+    const history: Record<string, number> = {};
+    for (const stored of [10, 1000, 10_000]) {
+      const user = `bench-history-${stored}`;
+      await seedSession(store.url, user, stored);
+      await warm(memory, `bench-history-warm-${stored}`);
+      history[String(stored)] = await seqP50(memory, user, 100);
+    }
+
+    // Round trips, and a turn's exact Upstash requests replayed alone: the floor of the latency memory adds.
+    const counted = await concierge("concierge_counted", dist, bindings(counter.url));
+    stoppers.push(() => counted.stop());
+    const tripsUser = "bench-trips";
+    for (let i = 0; i < 21; i++) await timed(counted, turnOf(tripsUser, i, i % 2 === 1));
+    const trips = (await requestDetailsThrough(counter.url, `{${tripsUser}}`)).slice(2); // the first turn also reads Cosmos' miss
+    const perTurn = (path: string) => trips.filter((r) => r.path === path).length / 20;
+    const pipeline = trips.find((r) => r.path === "/pipeline")!;
+    const transaction = trips.find((r) => r.path === "/multi-exec")!;
+    const replay = async (path: string, body: string) => {
+      const samples: number[] = [];
+      for (let i = 0; i < TURNS; i++) {
+        const started = performance.now();
+        await upstash(store.url, path, body);
+        samples.push(performance.now() - started);
+      }
+      return Number(percentile(samples, 50).toFixed(2));
     };
+    const floor = { pipeline_p50_ms: await replay("/pipeline", pipeline.body), multi_exec_p50_ms: await replay("/multi-exec", transaction.body) };
 
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async (_, c) => {
-        for (let i = 0; i < 20; i++) {
-          await timed(() =>
-            fetch(`${stack.url}/v1/chat/completions`, { method: "POST", headers: proxyHeaders(`bench-c${c}`, "s"), body: body(true, `concurrent ${i}`) }),
-          );
-        }
-      }),
-    );
-    results.throughput_turns_per_s = Number(((CONCURRENCY * 20) / ((performance.now() - started) / 1000)).toFixed(1));
-    results.cpu_us_per_turn = measureCpu();
+    // A fresh isolate's first turn, then the bundle and what evaluating its main module costs.
+    const coldStarted = performance.now();
+    const cold = await concierge("concierge_cold", dist, bindings(store.url));
+    const readyMs = performance.now() - coldStarted;
+    const firstTurn = await timed(cold, turnOf("bench-cold", 0, false));
+    await cold.stop();
+    const script = (name: string, ...args: string[]) => execFileSync("node", [join(ROOT, "scripts", name), ...args], { cwd: ROOT }).toString().trim();
 
-    execFileSync(join(import.meta.dirname, "..", "node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--env", "production", "--outdir", "dist"], {
-      cwd: join(import.meta.dirname, ".."),
-      stdio: "ignore",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    const script = (name: string, ...args: string[]) =>
-      execFileSync("node", [join(import.meta.dirname, "..", "scripts", name), ...args], { cwd: join(import.meta.dirname, "..") })
-        .toString()
-        .trim();
-    results.bundle = script("bundle-size.mjs", "dist");
-    results.startup = script("startup-cost.mjs", "dist/index.js");
-
-    console.log(JSON.stringify(results, null, 2));
-    mkdirSync(join(import.meta.dirname, "results"), { recursive: true });
-    writeFileSync(join(import.meta.dirname, "results", "latest.json"), `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`);
+    const result = {
+      schema: 1,
+      at: new Date().toISOString(),
+      settings: { rounds: ROUNDS, sequential_turns: TURNS, concurrency: CONCURRENCY, turns_per_user_concurrent: PER_USER, window_messages: 19, upstash_backend: store.backend },
+      configs: Object.fromEntries(targets.filter((t) => rounds[0]![t.name]).map((t) => [t.name, rounds.map((round) => round[t.name]!)])),
+      history_seq_p50_ms: history,
+      upstash_requests_per_turn: { load: perTurn("/pipeline"), save: perTurn("/multi-exec"), total: trips.length / 20 },
+      upstash_floor: { ...floor, both_ms: Number((floor.pipeline_p50_ms + floor.multi_exec_p50_ms).toFixed(2)) },
+      cold_start: { miniflare_ready_ms: Math.round(readyMs), first_turn_ms: Number(firstTurn.total.toFixed(2)), module_evaluation: script("startup-cost.mjs", "dist/index.js") },
+      bundle: script("bundle-size.mjs", "dist"),
+      cpu_note: "CPU is utime+stime from /proc of each target's process tree: a Miniflare workerd (which also runs Miniflare's entry worker and an outbound worker per subrequest, which production lacks) or Portkey's node; upstash_cpu_ms_per_req is the Upstash server's own process.",
+    };
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    writeFileSync(join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+    writeReport(result, join(ROOT, "bench", "results"));
+    console.log(JSON.stringify(result, null, 2));
   } finally {
-    await stack.stop();
-    await counter.close();
-    await upstash.close();
-    await redis?.stop();
+    for (const stop of stoppers.reverse()) await stop().catch(() => {});
   }
 }
 

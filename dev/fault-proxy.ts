@@ -24,6 +24,8 @@ export interface RecordedRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
+  /** The request body as sent (the bench replays a turn's exact commands from it). */
+  body: string;
 }
 
 export interface FaultProxy {
@@ -45,7 +47,7 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
  */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const rules: Array<FaultRule & { hits: number }> = [];
-  const seen: Array<RecordedRequest & { text: string }> = [];
+  const seen: Array<Omit<RecordedRequest, "body"> & { text: string }> = [];
   const hanging = new Set<ServerResponse>();
   let delayed = 0;
   const upstream = new URL(target);
@@ -66,7 +68,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (path === "/__requests") {
       const query = new URL(req.url ?? "/", "http://proxy").searchParams;
       const matching = seen.filter((r) => r.text.includes(query.get("match") ?? ""));
-      const answer = query.has("detail") ? matching.map(({ method, path, headers }) => ({ method, path, headers })) : matching.map((r) => r.path);
+      const answer = query.has("detail") ? matching.map(({ method, path, headers, text }) => ({ method, path, headers, body: text.slice(path.length + 1) })) : matching.map((r) => r.path);
       res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(answer));
       return;
     }
