@@ -1,9 +1,15 @@
 import * as z from "zod/mini";
 
+/** The range of each whole-number setting, by its schema: README.md states every one (a test checks). */
+const ranges = new Map<object, { min: number; max: number }>();
+const ranged = <S extends object>(schema: S, min: number, max: number): S => {
+  ranges.set(schema, { min, max });
+  return schema;
+};
 const int = (min: number, max: number, fallback: number) =>
-  z._default(z.coerce.number().check(z.multipleOf(1, "must be a whole number"), z.minimum(min), z.maximum(max)), fallback);
+  ranged(z._default(z.coerce.number().check(z.multipleOf(1, "must be a whole number"), z.minimum(min), z.maximum(max)), fallback), min, max);
 const optionalInt = (min: number, max: number) =>
-  z.optional(z.coerce.number().check(z.multipleOf(1, "must be a whole number"), z.minimum(min), z.maximum(max)));
+  ranged(z.optional(z.coerce.number().check(z.multipleOf(1, "must be a whole number"), z.minimum(min), z.maximum(max))), min, max);
 const text = (fallback: string) => z._default(z.string(), fallback);
 const list = z.pipe(
   text(""),
@@ -84,6 +90,14 @@ export type Env = Partial<Record<keyof typeof schema.shape, string>>;
 
 /** Every configuration name, so the local stack can pass through the ones set in its environment. */
 export const CONFIG_NAMES = Object.keys(schema.shape) as (keyof Env)[];
+
+/** Each whole-number setting's allowed range: a value outside it fails every request with a 500 naming it. */
+export const CONFIG_RANGES: Record<string, { min: number; max: number }> = Object.fromEntries(
+  Object.entries(schema.shape).flatMap(([name, field]) => {
+    const range = ranges.get(field);
+    return range ? [[name, range]] : [];
+  }),
+);
 
 /** Everything the worker needs, validated and typed; built once per isolate. */
 export interface Config {

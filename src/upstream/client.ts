@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+import { VERSION } from "openai/version";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
 import type { Config } from "../config";
 import { ServiceUnavailableError } from "../http/errors";
@@ -33,6 +34,8 @@ export function upstreamClient(config: Config): OpenAI {
       timeout: settings.timeoutMs,
       maxRetries: settings.maxRetries,
       fetch: noRetryOnRateLimit,
+      // The SDK builds it from its class name, which the minified bundle does not keep.
+      defaultHeaders: { "User-Agent": `OpenAI/JS ${VERSION} (concierge)` },
     });
     clients.set(settings, client);
   }
