@@ -6,12 +6,11 @@ import { promisify } from "node:util";
 import { CONFIG_NAMES } from "../src/config";
 import { startCosmosEmulator } from "./cosmos/emulator";
 import { startMockLlm, type MockLlm } from "./mock-llm/server";
-import { freePort } from "./ports";
 import { startUpstashServer, type UpstashServer } from "./upstash/server";
 import { writeDevWranglerConfig } from "./wrangler-dev-config";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+const WORKER_PROCESS = join(ROOT, "dev", "worker-process.ts");
 
 export const DEV_API_KEY = "sk-concierge-dev";
 /** Signs the demo's widget tokens locally; any real deployment sets its own (wrangler secret put). */
@@ -166,15 +165,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const port = given.PORT ? Number(given.PORT) : 8787;
     const url = `http://127.0.0.1:${port}`;
     let log = "";
-    const child = spawn(
-      WRANGLER,
-      ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--env-file", envFile, "--show-interactive-dev-session=false"],
-      {
-        cwd: ROOT,
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    // wrangler dev through its API, with the inspector off (dev/worker-process.ts says why).
+    const child = spawn(process.execPath, ["--import", "tsx", WORKER_PROCESS, config, "127.0.0.1", String(port), envFile], {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const collect = (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20_000);
       if (options.workerOutput !== false) process.stdout.write(chunk);
