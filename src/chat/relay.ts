@@ -1,4 +1,5 @@
-import { DeadlineExceeded, withDeadline } from "../http/deadline";
+import { DeadlineExceeded } from "../http/deadline";
+import { IdleDeadline } from "../http/idle-deadline";
 import { ApiError, UpstreamError } from "../http/errors";
 import { ReplyBuilder, type AssistantMessage, type ChunkLike } from "./reply";
 import { EventTooLarge, SseParser } from "./sse";
@@ -60,10 +61,11 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
 
   // A write to a client that disconnected may never settle: stop waiting when the request's signal
   // says it left, or when it has not taken a chunk for as long as we would wait on the upstream.
+  const writing = new IdleDeadline(options.idleTimeoutMs, "a write to the client", options.clientGone);
   const send = async (text: string) => {
     if (clientGone) return;
     try {
-      await withDeadline(writer.write(encoder.encode(text)), options.idleTimeoutMs, options.clientGone);
+      await writing.wait(writer.write(encoder.encode(text)));
     } catch {
       clientGone = true;
       // End the response for a client that is still there but stopped reading.
@@ -76,6 +78,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     const opening = format.start();
     if (opening) await send(opening);
     const reader = upstream.getReader();
+    const reading = new IdleDeadline(options.idleTimeoutMs, "a read from the upstream");
     const parser = new SseParser();
     const reply = new ReplyBuilder();
     let sawDone = false;
@@ -114,7 +117,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     let ended = false;
     try {
       while (!failure) {
-        const { done, value } = await withDeadline(reader.read(), options.idleTimeoutMs);
+        const { done, value } = await reading.wait(reader.read());
         if (done) {
           ended = true;
           break;
@@ -130,6 +133,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
             ? new UpstreamError(502, "The upstream model provider sent an event too large to relay.", { code: "upstream_bad_event" })
             : new UpstreamError(502, "The connection to the upstream model provider broke mid-stream.", { code: "upstream_stream_broken" });
     } finally {
+      reading.stop();
       // Stopped early (an error event, a stall): stop the provider generating, and billing, too.
       if (!ended) reader.cancel().catch(() => {});
     }
@@ -152,6 +156,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
       options.onFailure(failure.code ?? failure.type);
       await send(format.fail(failure));
     }
+    writing.stop();
     if (!clientGone) await writer.close().catch(() => {});
   })();
 

@@ -1,0 +1,61 @@
+import { DeadlineExceeded } from "./deadline";
+
+/**
+ * withDeadline for the many waits of one stream (each read from the upstream, each write to the
+ * client): a wait fails once it has lasted `ms`, or the signal aborts. One timer serves them all:
+ * it is armed on the first wait and, when it fires while a wait is still young, re-armed for what
+ * is left of it, so a stream of thousands of chunks sets a handful of timers, not two per chunk.
+ * Once a wait has failed every later one fails too: the stream is over.
+ */
+export class IdleDeadline {
+  /** When the wait in progress began (ms); undefined between waits. */
+  private since: number | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private reject!: (error: DeadlineExceeded) => void;
+  private failure: DeadlineExceeded | undefined;
+  private readonly expired: Promise<never>;
+  private readonly onAbort = () => this.fail(new DeadlineExceeded(`${this.what} was called off`));
+
+  constructor(
+    private readonly ms: number,
+    private readonly what: string,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.expired = new Promise<never>((_, reject) => (this.reject = reject));
+    this.expired.catch(() => {}); // seen through the waits that race it
+    if (signal?.aborted) this.onAbort();
+    else signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** `work`, unless it takes `ms` or the signal aborts first: then DeadlineExceeded. */
+  async wait<T>(work: Promise<T>): Promise<T> {
+    if (this.failure) throw this.failure;
+    this.since = Date.now();
+    this.timer ??= setTimeout(this.check, this.ms);
+    try {
+      return await Promise.race([work, this.expired]);
+    } finally {
+      this.since = undefined;
+    }
+  }
+
+  /** Clears the timer and the listener; call it when the stream ends, however it ends. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+  }
+
+  private fail(error: DeadlineExceeded): void {
+    this.failure ??= error;
+    this.reject(this.failure);
+  }
+
+  private readonly check = () => {
+    this.timer = undefined;
+    // Between waits nothing is timed; the next wait arms the timer again.
+    if (this.since === undefined) return;
+    const waited = Date.now() - this.since;
+    if (waited >= this.ms) this.fail(new DeadlineExceeded(`${this.what} did not finish within ${this.ms} ms`));
+    else this.timer = setTimeout(this.check, this.ms - waited);
+  };
+}
