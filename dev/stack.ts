@@ -112,7 +112,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (given.UPSTASH_REDIS_REST_URL) {
       upstash = { url: given.UPSTASH_REDIS_REST_URL, token: given.UPSTASH_REDIS_REST_TOKEN ?? "", backend: "external" };
     } else {
-      const server: UpstashServer = await startUpstashServer({ token: DEV_UPSTASH_TOKEN, redisUrl: given.REDIS_URL });
+      const server: UpstashServer = await startUpstashServer({
+        token: DEV_UPSTASH_TOKEN,
+        redisUrl: given.REDIS_URL,
+        replicaLagMs: Number(given.UPSTASH_DEV_REPLICA_LAG_MS ?? 0),
+      });
       stoppers.push(() => server.close());
       upstash = { url: server.url, token: DEV_UPSTASH_TOKEN, backend: server.backend };
     }

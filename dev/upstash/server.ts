@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { BackendUnavailableError, messageOf, RedisReplyError, type Backend, type Reply } from "./backend";
 import { createMemoryBackend } from "./memory/backend";
 import { createRedisBackend } from "./redis-backend";
+import { createReplicatedBackend, type ReplicaSession, type ReplicatedBackend } from "./replicated-backend";
 import { encodeReply, type EncodedReply, type ResponseEncoding } from "./reply-encoding";
 import { BodyTooLargeError, readBody } from "./request-body";
 import { BadRequestError, commandFromJson, commandFromPath, commandsFromJson, parseJsonBody } from "./request-commands";
@@ -15,6 +16,12 @@ export interface UpstashServerOptions {
   host?: string;
   /** Default 0: any free port. */
   port?: number;
+  /**
+   * Model Upstash Global: reads served by a replica that applies writes this many ms late, unless
+   * the request carries a sync token at least as new (replicated-backend.ts). Off when unset or 0.
+   * Over redis-server the replica is its database 1, emptied at start.
+   */
+  replicaLagMs?: number;
 }
 
 export interface UpstashServer {
@@ -32,7 +39,7 @@ type Route = "command" | "path" | "pipeline" | "multi-exec";
 export async function startUpstashServer(options: UpstashServerOptions): Promise<UpstashServer> {
   if (!options.token) throw new Error("startUpstashServer: a token is required");
   const host = options.host ?? "127.0.0.1";
-  const backend = options.redisUrl ? createRedisBackend(options.redisUrl) : createMemoryBackend();
+  const backend = await openBackend(options);
   const server = createServer((request, response) => {
     void respond(request, response, backend, options.token);
   });
@@ -55,6 +62,22 @@ export async function startUpstashServer(options: UpstashServerOptions): Promise
   };
 }
 
+/** The store: one backend, or a primary and its lagging replica (a session per request). */
+async function openBackend(options: UpstashServerOptions): Promise<Backend | ReplicatedBackend> {
+  const open = (db: number) => (options.redisUrl ? createRedisBackend(withDatabase(options.redisUrl, db)) : createMemoryBackend());
+  if (!options.replicaLagMs) return open(0);
+  const replica = open(1);
+  if (options.redisUrl) await replica.exec(["FLUSHDB"]);
+  return createReplicatedBackend(open(0), replica, options.replicaLagMs);
+}
+
+function withDatabase(url: string, db: number): string {
+  const parsed = new URL(url);
+  if (db === 0) return url;
+  parsed.pathname = `/${db}`;
+  return parsed.toString();
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -67,7 +90,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-async function respond(request: IncomingMessage, response: ServerResponse, backend: Backend, token: string): Promise<void> {
+async function respond(request: IncomingMessage, response: ServerResponse, store: Backend | ReplicatedBackend, token: string): Promise<void> {
+  let session: ReplicaSession | undefined;
+  let backend: Backend;
+  if ("session" in store) backend = session = store.session(header(request, "upstash-sync-token"));
+  else backend = store;
+  // Every answer says how far the primary is, as Upstash does; clients send it back to read their writes.
+  const send = (res: ServerResponse, status: number, payload: unknown) => sendJson(res, status, payload, session ? { "upstash-sync-token": session.token() } : {});
   try {
     const url = new URL(request.url ?? "/", "http://upstash.invalid");
     if (!authorized(request, url, token)) return send(response, 401, { error: "Unauthorized" });
@@ -143,8 +172,8 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function send(response: ServerResponse, status: number, payload: unknown): void {
+function sendJson(response: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(payload);
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
   response.end(body);
 }
