@@ -144,20 +144,23 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
       });
     }
 
-    if (!failure) {
-      try {
-        await options.complete(reply.message());
-        await send(format.end());
-      } catch (error) {
-        failure = error instanceof ApiError ? error : new UpstreamError(502, "The reply could not be completed.");
+    try {
+      if (!failure) {
+        try {
+          await options.complete(reply.message());
+          await send(format.end());
+        } catch (error) {
+          failure = error instanceof ApiError ? error : new UpstreamError(502, "The reply could not be completed.");
+        }
       }
+      if (failure) {
+        options.onFailure(failure.code ?? failure.type);
+        await send(format.fail(failure));
+      }
+    } finally {
+      writing.stop();
+      if (!clientGone) await writer.close().catch(() => {});
     }
-    if (failure) {
-      options.onFailure(failure.code ?? failure.type);
-      await send(format.fail(failure));
-    }
-    writing.stop();
-    if (!clientGone) await writer.close().catch(() => {});
   })();
 
   return { body: readable, finished };

@@ -34,6 +34,13 @@ describe("IdleDeadline", () => {
     deadline.stop();
   });
 
+  it("fails a wait still in progress when stopped", async () => {
+    const deadline = new IdleDeadline(60_000, "the read");
+    const waiting = deadline.wait(never);
+    deadline.stop();
+    await expect(waiting).rejects.toThrow(new DeadlineExceeded("the read was stopped"));
+  });
+
   it("fails when the signal aborts, or already has", async () => {
     const controller = new AbortController();
     const deadline = new IdleDeadline(60_000, "the write", controller.signal);

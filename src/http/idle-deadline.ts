@@ -5,15 +5,15 @@ import { DeadlineExceeded } from "./deadline";
  * client): a wait fails once it has lasted `ms`, or the signal aborts. One timer serves them all:
  * it is armed on the first wait and, when it fires while a wait is still young, re-armed for what
  * is left of it, so a stream of thousands of chunks sets a handful of timers, not two per chunk.
- * Once a wait has failed every later one fails too: the stream is over.
+ * Waits are one at a time. Once one has failed every later one fails too: the stream is over.
  */
 export class IdleDeadline {
   /** When the wait in progress began (ms); undefined between waits. */
   private since: number | undefined;
+  /** Fails the wait in progress. Each wait has a promise of its own, so nothing a finished wait resolved with is kept. */
+  private rejectWait: ((error: DeadlineExceeded) => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private reject!: (error: DeadlineExceeded) => void;
   private failure: DeadlineExceeded | undefined;
-  private readonly expired: Promise<never>;
   private readonly onAbort = () => this.fail(new DeadlineExceeded(`${this.what} was called off`));
 
   constructor(
@@ -21,8 +21,6 @@ export class IdleDeadline {
     private readonly what: string,
     private readonly signal?: AbortSignal,
   ) {
-    this.expired = new Promise<never>((_, reject) => (this.reject = reject));
-    this.expired.catch(() => {}); // seen through the waits that race it
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener("abort", this.onAbort, { once: true });
   }
@@ -33,21 +31,26 @@ export class IdleDeadline {
     this.since = Date.now();
     this.timer ??= setTimeout(this.check, this.ms);
     try {
-      return await Promise.race([work, this.expired]);
+      return await new Promise<T>((resolve, reject) => {
+        this.rejectWait = reject;
+        work.then(resolve, reject);
+      });
     } finally {
       this.since = undefined;
+      this.rejectWait = undefined;
     }
   }
 
-  /** Clears the timer and the listener; call it when the stream ends, however it ends. */
+  /** Clears the timer and the listener once the stream is over; a wait still in progress fails. */
   stop(): void {
     clearTimeout(this.timer);
     this.signal?.removeEventListener("abort", this.onAbort);
+    this.fail(new DeadlineExceeded(`${this.what} was stopped`));
   }
 
   private fail(error: DeadlineExceeded): void {
     this.failure ??= error;
-    this.reject(this.failure);
+    this.rejectWait?.(this.failure);
   }
 
   private readonly check = () => {

@@ -15,19 +15,30 @@ export function savedSize(message: ChatMessage): number {
   return utf8Length(JSON.stringify(JSON.stringify(message)));
 }
 
-/** The message with its text cut to `maxBytes` of UTF-8 (at a character boundary), marked as cut. */
-export function truncateText(message: ChatMessage, maxBytes: number): ChatMessage {
-  const content = message.content;
-  if (typeof content !== "string" || utf8Length(content) <= maxBytes) return message;
+/** `text` cut to `maxBytes` of UTF-8 (at a character boundary), marked as cut; as it is if it fits. */
+export function cutText(text: string, maxBytes: number): string {
+  if (utf8Length(text) <= maxBytes) return text;
   let bytes = 0;
   let end = 0;
-  for (const char of content) {
+  for (const char of text) {
     const size = utf8Length(char);
     if (bytes + size > maxBytes - utf8Length(TRUNCATED)) break;
     bytes += size;
     end += char.length;
   }
-  return { ...message, content: content.slice(0, end) + TRUNCATED } as ChatMessage;
+  return text.slice(0, end) + TRUNCATED;
+}
+
+/** The message with its text cut to `maxBytes` of UTF-8, marked as cut. */
+export function truncateText(message: ChatMessage, maxBytes: number): ChatMessage {
+  const content = message.content;
+  if (typeof content !== "string" || utf8Length(content) <= maxBytes) return message;
+  return { ...message, content: cutText(content, maxBytes) } as ChatMessage;
+}
+
+/** What a save has left for anything else it carries once `messages` are in it. */
+export function budgetLeft(messages: readonly ChatMessage[]): number {
+  return SAVE_BUDGET_BYTES - messages.reduce((sum, message) => sum + savedSize(message), 0);
 }
 
 /**
@@ -50,12 +61,11 @@ export function assertTurnFits(newTurn: readonly ChatMessage[], maxReplyBytes: n
  * What a save writes: the turn whole (texts cut to `maxTextBytes`), preceded by as much of the
  * seed (the client's earlier messages, for a new session) as fits the budget and the storage cap,
  * most recent first. A reply that does not fit even so (thousands of tool calls: their arguments
- * are JSON, which cutting would break) fails the turn, which then stores nothing. `reservedBytes`
- * is what else the save carries (a Responses record).
+ * are JSON, which cutting would break) fails the turn, which then stores nothing.
  */
-export function fitSave(seed: readonly ChatMessage[], turn: readonly ChatMessage[], maxTextBytes: number, maxStored: number, reservedBytes = 0): ChatMessage[] {
+export function fitSave(seed: readonly ChatMessage[], turn: readonly ChatMessage[], maxTextBytes: number, maxStored: number): ChatMessage[] {
   const kept = turn.map((message) => truncateText(message, maxTextBytes));
-  let budget = SAVE_BUDGET_BYTES - reservedBytes - kept.reduce((sum, message) => sum + savedSize(message), 0);
+  let budget = SAVE_BUDGET_BYTES - kept.reduce((sum, message) => sum + savedSize(message), 0);
   if (budget < 0) {
     throw new UpstreamError(502, "The model's reply is too large to remember (too many or too large tool calls); nothing was stored.", {
       code: "reply_too_large",

@@ -182,7 +182,15 @@ export class TurnMemory {
         // Index entries of sessions that have expired go with the same write.
         .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
         .expire(index, ttlSeconds);
-      if (record) keepResponse(transaction, keys.responses(user, session), record.id, record.json, ttlSeconds);
+      if (record) {
+        keepResponse(transaction, {
+          key: keys.responses(user, session),
+          id: record.id,
+          json: record.json,
+          ttlSeconds,
+          committed: idempotencyKey ? { turnsKey: keys.turns(user, session), idempotencyKey, reply: stored.at(-1)! } : undefined,
+        });
+      }
       commands++;
     }
     if (memory.uncachedProfile && this.config.cosmos) {

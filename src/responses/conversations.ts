@@ -8,6 +8,7 @@ import { validId } from "../http/ids";
 import { utf8Length } from "../http/utf8";
 import { invalidRequestFrom } from "../http/zod-issue";
 import { sessionStore } from "../memory/session-store";
+import { budgetLeft } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { requestLimits } from "../chat/widget-policy";
 import { itemsOf } from "./items";
@@ -41,15 +42,19 @@ export const conversationRoutes = new Hono<AppEnv>()
     if (items.length > limits.maxMessages) throw new InvalidRequestError(`Too many items: at most ${limits.maxMessages} per request.`, { param: "items" });
     const metadata = parsed.data.metadata ?? {};
     if (Object.keys(metadata).length > 16) throw new InvalidRequestError("metadata holds at most 16 keys.", { param: "metadata" });
-    const messages = translateInput(items, undefined).messages.map(toStoredMessage);
+    const translated = translateInput(items, undefined, "items");
+    // A conversation holds what was said: references have nothing to hold, and instructions go with each response.
+    if (translated.references.size > 0) throw new InvalidRequestError("item_reference items cannot start a conversation: send the items themselves.", { param: "items" });
+    const messages = translated.messages.map(toStoredMessage);
     messages.forEach((message, index) => {
-      if (caller.kind === "widget" && (message.role === "system" || message.role === "developer")) {
-        throw new InvalidRequestError("System and developer messages are not accepted from widget tokens.", { param: `items[${index}]`, code: "instructions_not_allowed" });
+      if (message.role === "system" || message.role === "developer") {
+        throw new InvalidRequestError("System and developer items are not stored: send them as instructions with each response.", { param: `items[${index}]`, code: "instructions_not_stored" });
       }
       if (utf8Length(JSON.stringify(message)) > limits.maxMessageBytes) {
         throw new InvalidRequestError(`items[${index}] is larger than ${limits.maxMessageBytes} bytes.`, { status: 413, param: `items[${index}]`, code: "message_too_large" });
       }
     });
+    if (budgetLeft(messages) < 0) throw new InvalidRequestError("These items are too large to store in one conversation at once.", { status: 413, param: "items", code: "turn_too_large" });
     const id = `conv_${crypto.randomUUID().replaceAll("-", "")}`;
     const created = await sessionStore(config).createConversation(user, id, messages, metadata);
     return c.json({ id, object: "conversation", created_at: seconds(created.createdAt), metadata: created.metadata });

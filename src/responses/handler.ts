@@ -12,28 +12,24 @@ import { applyWidgetPolicy, requestLimits } from "../chat/widget-policy";
 import { readJsonBody } from "../http/body";
 import { NotFoundError, UpstreamError } from "../http/errors";
 import { log } from "../http/log";
-import { serializeResponse } from "../memory/response-record";
-import type { ResponseRecord } from "../memory/turn-memory";
 import { responseStore } from "../memory/response-store";
 import { toStoredMessage } from "../memory/stored-message";
 import { limitPerUser } from "../rate-limit/middleware";
 import { answer } from "../turn/answer";
 import { idempotencyKey } from "../turn/idempotency-key";
-import { openTurn, type Turn } from "../turn/open-turn";
+import { openTurn, type RecordWithin, type Turn } from "../turn/open-turn";
 import { askUpstream, readUpstreamBody } from "../upstream/ask";
 import { upstreamClient } from "../upstream/client";
-import { newId, sessionOfId } from "./ids";
+import { inputItemId, newId, sessionOfId } from "./ids";
 import { itemsOf, outputOf, type ListedItem } from "./items";
 import { pageOf } from "./list-page";
+import { recordWithin } from "./record";
 import { endOf, responseObject, responseShell, usageOf, type ResponseObject, type ResponseShell } from "./response-object";
 import { sessionOfRequest } from "./state";
 import { ResponseEvents } from "./stream-events";
 import { translateInput } from "./translate-input";
 import { chatParameters } from "./translate-request";
 import { parseResponsesRequest, refuseWidgetFields } from "./validate";
-
-/** Past this a record keeps its output but not its input items: the save must stay within one Upstash request. */
-const MAX_INPUT_ITEMS_BYTES = 128 * 1024;
 
 /**
  * POST /v1/responses: the Responses API as a front door onto the same turn as chat. The request
@@ -49,7 +45,7 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
   refuseWidgetFields(request, caller);
   const user = userOf(caller, request.user ?? undefined);
   const input = translateInput(request.input, request.instructions);
-  const { session, conversation: conversationId, previous } = sessionOfRequest(request, c.req.header("X-Session-Id"), input.referencedSession);
+  const { session, conversation: conversationId, previous } = sessionOfRequest(request, c.req.header("X-Session-Id"), input);
   if (session) c.header("X-Session-Id", session);
   const model = resolveModel(request.model, caller, config.upstream);
   const conversation = splitConversation(input.messages, "input");
@@ -79,21 +75,19 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
     background: (work) => c.executionCtx.waitUntil(work),
     describe: { protocol: "responses", model, stream },
   });
-  if (previous && !turn.holdsPreviousResponse) throw new NotFoundError(`No response '${previous}'.`, { param: "previous_response_id" });
 
   const id = newId("resp", session);
   const shell = responseShell(request, { id, model, createdAt: Math.floor(Date.now() / 1000), conversation: conversationId });
-  const inputItems = itemsOf(conversation.newTurn.map(toStoredMessage), (kind, index, call) => `${kind}_${id.slice(5, 37)}_${index}${call ? `_${call}` : ""}`);
-  const recordOf = (response: ResponseObject) => {
-    if (!session) return undefined;
-    const items = JSON.stringify(inputItems).length > MAX_INPUT_ITEMS_BYTES ? [] : inputItems;
-    return { id, json: serializeResponse({ response, input_items: items }) };
-  };
+  const inputItems = itemsOf(conversation.newTurn.map(toStoredMessage), (kind, index, call) => inputItemId(id, kind, index, call));
+  const recordOf = (response: ResponseObject): RecordWithin | undefined =>
+    session ? recordWithin(id, response, inputItems, config.limits.maxMessageBytes) : undefined;
 
+  // A retry is answered from the session even if the response it continued is gone since.
   if (turn.replay) {
     turn.headers.set("Idempotent-Replayed", "true");
     return replayed(c, turn, turn.replay, { shell, session, stream, recordOf });
   }
+  if (previous && !turn.holdsPreviousResponse) throw new NotFoundError(`No response '${previous}'.`, { param: "previous_response_id" });
 
   const body = { ...chat, model, messages: turn.messages } as ChatCompletionCreateParams;
   const asked = await askUpstream(upstream, body, { timeoutMs: config.upstream.timeoutMs, timing, providerMessages: caller.kind === "api_key" });
@@ -146,7 +140,7 @@ interface Replay {
   shell: ResponseShell;
   session: string | undefined;
   stream: boolean;
-  recordOf: (response: ResponseObject) => ResponseRecord | undefined;
+  recordOf: (response: ResponseObject) => RecordWithin | undefined;
 }
 
 /**

@@ -24,7 +24,11 @@ export function sessionOfId(id: string, kind?: IdKind): string | undefined {
   return session !== undefined && ID_PATTERN.test(session) ? session : undefined;
 }
 
-/** Whether `id` is shaped like a response id of ours (whatever it names). */
-export function isResponseId(id: string): boolean {
-  return ID.exec(id)?.[1] === "resp" && id.length <= 200;
+/**
+ * The id of an input item a response lists (input_items): `<kind>_in_<the response's random part>_<n>`,
+ * a shape sessionOfId never reads as naming a session.
+ */
+export function inputItemId(responseId: string, kind: string, index: number, call: number): string {
+  const random = ID.exec(responseId)?.[2] ?? "0";
+  return `${kind}_in_${random}_${index}${call ? `_${call}` : ""}`;
 }

@@ -17,7 +17,12 @@ export interface ResponseSession {
  * conversation it names, X-Session-Id, the session of the items it references, or a new one.
  * store: false is stateless: nothing is read or written but the user's preferences.
  */
-export function sessionOfRequest(request: ResponsesRequest, sessionHeader: string | undefined, referenced: string | undefined): ResponseSession {
+export function sessionOfRequest(
+  request: ResponsesRequest,
+  sessionHeader: string | undefined,
+  input: { referencedSession: string | undefined; references: ReadonlySet<unknown> },
+): ResponseSession {
+  const referenced = input.referencedSession;
   const conversation = typeof request.conversation === "string" ? request.conversation : (request.conversation?.id ?? undefined);
   const previous = request.previous_response_id ?? undefined;
   if (previous && conversation) {
@@ -26,7 +31,8 @@ export function sessionOfRequest(request: ResponsesRequest, sessionHeader: strin
     });
   }
   if (request.store === false) {
-    if (previous || conversation || referenced) {
+    // Resent items carry their content; only a reference needs the memory store: false turns off.
+    if (previous || conversation || input.references.size > 0) {
       throw new InvalidRequestError("A store: false request has no memory to continue: send the whole conversation as input, or drop store: false.", {
         param: previous ? "previous_response_id" : conversation ? "conversation" : "input",
       });

@@ -90,4 +90,26 @@ describe("ResponseEvents", () => {
     const { events } = run([text("Hel")], new Error("The connection broke."));
     expect(events.at(-1)).toMatchObject({ type: "response.failed", response: { status: "failed", output: [], error: { code: "upstream_stream_broken", message: "The connection broke." } } });
   });
+
+  it("keeps the status an item was closed with when the reply ends incomplete", () => {
+    const { events } = run([text("Checking."), call(0, { id: "c1", function: { name: "w", arguments: "{}" } }), finish("length")]);
+    const messageDone = events.find((e) => e.type === "response.output_item.done" && e.item?.type === "message") as Event & { item: { status: string } };
+    expect(messageDone.item.status).toBe("completed");
+    expect(events.at(-1)!.response!.output.map((item) => (item as { status?: string }).status)).toEqual(["completed", "incomplete"]);
+  });
+
+  it("hears a call's id and name when they come after its first delta", () => {
+    const { writer } = run([call(0, { function: { arguments: "{" } }), call(0, { id: "c9", function: { name: "w", arguments: "}" } }), finish("tool_calls")]);
+    expect(writer.final().output[0]).toMatchObject({ call_id: "c9", name: "w", arguments: "{}" });
+  });
+
+  it("numbers a failure with no gap when the save fails after the reply was finished", () => {
+    const writer = new ResponseEvents(shell, "s_1");
+    let sse = writer.start() + writer.event("", finish("stop"));
+    writer.final(); // what the turn stores, before the save that fails
+    sse += writer.fail(new UpstreamError(503, "Session memory is unavailable.", { code: "memory_unavailable" }));
+    const events = parse(sse);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.at(-1)!.type).toBe("response.failed");
+  });
 });

@@ -23,8 +23,8 @@ export class ResponseEvents implements StreamFormat {
   private finishReason: string | null = null;
   private usage: ResponseUsage | null = null;
   private result: ResponseObject | undefined;
-  /** Events final() had to make (an empty reply's message), sent with the end. */
-  private pending = "";
+  /** The empty message final() gave a reply with nothing in it, announced by end(). */
+  private unannounced: MessageOutput | undefined;
 
   constructor(
     private readonly shell: ResponseShell,
@@ -47,14 +47,15 @@ export class ResponseEvents implements StreamFormat {
     if (!choice) return "";
     let out = "";
     const delta = choice.delta ?? {};
-    const text = typeof delta.content === "string" ? delta.content : typeof delta.refusal === "string" ? delta.refusal : "";
+    // As ReplyBuilder reads it: the text, else a refusal.
+    const text = typeof delta.content === "string" && delta.content ? delta.content : typeof delta.refusal === "string" ? delta.refusal : "";
     if (text) {
-      if (!this.message) out += this.openMessage();
+      if (!this.message) out += this.opened(this.newMessage());
       const item = this.message!;
       item.content[0]!.text += text;
       out += this.emit("response.output_text.delta", { item_id: item.id, output_index: this.output.indexOf(item), content_index: 0, delta: text, logprobs: [] });
     }
-    for (const call of delta.tool_calls ?? []) {
+    for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : []) {
       const index = call.index ?? 0;
       let item = this.calls.get(index);
       if (!item) {
@@ -63,9 +64,13 @@ export class ResponseEvents implements StreamFormat {
         this.calls.set(index, item);
         this.output.push(item);
         out += this.emit("response.output_item.added", { output_index: this.output.length - 1, item: { ...item } });
+      } else {
+        // Providers send the id and name with a call's first delta; one that sends them later is still heard.
+        if (call.id && !item.call_id) item.call_id = call.id;
+        if (call.function?.name && !item.name) item.name = call.function.name;
       }
       const args = call.function?.arguments;
-      if (args) {
+      if (typeof args === "string" && args) {
         item.arguments += args;
         out += this.emit("response.function_call_arguments.delta", { item_id: item.id, output_index: this.output.indexOf(item), delta: args });
       }
@@ -78,9 +83,10 @@ export class ResponseEvents implements StreamFormat {
   final(): ResponseObject {
     if (!this.result) {
       const { status, incomplete_details } = endOf(this.finishReason);
-      // A reply with nothing in it is still one (empty) message, as a non-streamed answer has.
-      if (this.output.length === 0) this.pending = this.openMessage();
-      for (const item of this.output) item.status = status;
+      // A reply with nothing in it is still one (empty) message, as a non-streamed answer has;
+      // its events go out with the end.
+      if (this.output.length === 0) this.unannounced = this.newMessage();
+      for (const item of this.output) if (!this.done.has(item)) item.status = status;
       this.result = responseObject(this.shell, { status, incomplete_details, output: this.output, usage: this.usage });
     }
     return this.result;
@@ -88,7 +94,7 @@ export class ResponseEvents implements StreamFormat {
 
   end(): string {
     const response = this.final();
-    let out = this.pending;
+    let out = this.unannounced ? this.opened(this.unannounced) : "";
     for (const item of this.output) if (!this.done.has(item)) out += this.close(item);
     return out + this.emit(response.status === "incomplete" ? "response.incomplete" : "response.completed", { response });
   }
@@ -103,15 +109,21 @@ export class ResponseEvents implements StreamFormat {
     return this.emit("response.failed", { response });
   }
 
-  /** Adds the message item (and its one text part) that text deltas fill; for the events of start. */
-  private openMessage(): string {
-    const item: MessageOutput = { type: "message", id: newId("msg", this.session), status: "in_progress", role: "assistant", content: [] };
+  /** A message item for text deltas to fill, with its one text part; announced by opened(). */
+  private newMessage(): MessageOutput {
+    const item: MessageOutput = { type: "message", id: newId("msg", this.session), status: "in_progress", role: "assistant", content: [outputText("")] };
     this.output.push(item);
     this.message = item;
-    const output_index = this.output.length - 1;
-    const opened = this.emit("response.output_item.added", { output_index, item: { ...item, content: [] } });
-    item.content.push(outputText(""));
-    return opened + this.emit("response.content_part.added", { item_id: item.id, output_index, content_index: 0, part: outputText("") });
+    return item;
+  }
+
+  /** The events that announce a message item: the item (still empty), then its text part. */
+  private opened(item: MessageOutput): string {
+    const output_index = this.output.indexOf(item);
+    return (
+      this.emit("response.output_item.added", { output_index, item: { ...item, status: "in_progress", content: [] } }) +
+      this.emit("response.content_part.added", { item_id: item.id, output_index, content_index: 0, part: outputText("") })
+    );
   }
 
   private close(item: OutputItem): string {

@@ -64,7 +64,11 @@ function plainText(content: string | InputPart[], param: string): string {
  * assistant message with tool_calls, joined to the assistant text right before them, as Chat
  * Completions expects. Reasoning items carry nothing a chat model can use and are dropped.
  */
-export function translateInput(input: string | ReadonlyArray<{ type?: string | undefined; [field: string]: unknown }>, instructions: string | null | undefined): TranslatedInput {
+export function translateInput(
+  input: string | ReadonlyArray<{ type?: string | undefined; [field: string]: unknown }>,
+  instructions: string | null | undefined,
+  field = "input",
+): TranslatedInput {
   const messages: ChatMessage[] = instructions ? [{ role: "system", content: instructions }] : [];
   const references = new Set<ChatMessage>();
   let referencedSession: string | undefined;
@@ -76,7 +80,7 @@ export function translateInput(input: string | ReadonlyArray<{ type?: string | u
   // The assistant message the next function call joins, while nothing else came in between.
   let open: Assistant | undefined;
   input.forEach((raw, index) => {
-    const param = `input[${index}]`;
+    const param = `${field}[${index}]`;
     const type = raw.type ?? "message";
     switch (type) {
       case "message": {

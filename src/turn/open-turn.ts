@@ -4,9 +4,8 @@ import type { ChatMessage } from "../chat/schema";
 import { messageText } from "../chat/text";
 import type { Config } from "../config";
 import { log } from "../http/log";
-import { utf8Length } from "../http/utf8";
 import type { ServerTiming } from "../http/server-timing";
-import { assertTurnFits, fitSave } from "../memory/save-budget";
+import { assertTurnFits, budgetLeft, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { turnMemory, type ResponseRecord } from "../memory/turn-memory";
 import { foldSummary } from "../memory/fold-summary";
@@ -42,6 +41,9 @@ export interface TurnOptions {
   describe: Record<string, unknown>;
 }
 
+/** A Responses record to save with the turn, made to fit `budgetBytes` of the save (or none, if it cannot). */
+export type RecordWithin = (budgetBytes: number) => ResponseRecord | undefined;
+
 export interface Turn {
   /** The prompt for the upstream: the system message, the window of history, the new turn. */
   messages: ChatMessage[];
@@ -57,7 +59,7 @@ export interface Turn {
    * earlier attempt with the same Idempotency-Key committed meanwhile. A Responses record is saved
    * in the same transaction.
    */
-  commit(reply: AssistantMessage, record?: ResponseRecord): Promise<AssistantMessage>;
+  commit(reply: AssistantMessage, record?: RecordWithin): Promise<AssistantMessage>;
   /** The turn's log fields, for a front door's own lines (a stream that failed). */
   logFields: Record<string, unknown>;
 }
@@ -114,13 +116,13 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     ...(memory.degraded.length ? { degraded: memory.degraded } : {}),
   };
 
-  const commit = async (reply: AssistantMessage, record?: ResponseRecord): Promise<AssistantMessage> => {
+  const commit = async (reply: AssistantMessage, record?: RecordWithin): Promise<AssistantMessage> => {
     let standing = reply;
     if (store) {
       const { maxMessageBytes } = config.limits;
-      const reserved = record ? utf8Length(JSON.stringify(record.json)) : 0;
-      const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored, reserved) : [];
-      const earlier = await timing.measure("persist", () => store.save(target, turn, memory, record));
+      const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
+      // The record takes what the turn leaves of the save's budget; it never fails the turn.
+      const earlier = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(budgetLeft(turn)) : undefined));
       if (earlier) standing = earlier;
       // Stored messages the window no longer shows and the summary does not yet hold: fold them.
       const firstKept = memory.firstPosition + window.dropped;

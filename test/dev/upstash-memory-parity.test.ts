@@ -256,6 +256,12 @@ const scenarios: Record<string, Step[]> = {
     ["HEXISTS", "records", "resp_3"],
     ["HEXISTS", "records", "resp_1"],
     ["TTL", "records"],
+    // With an Idempotency-Key: written only when the turns hash holds this attempt's reply under it.
+    ["HSET", "turns2", "key-1", "reply-a"],
+    ["EVAL", KEEP_RESPONSE_SCRIPT, "2", "records2", "turns2", "resp_a", "{}", "2", "100", "key-1", "reply-a"],
+    ["EVAL", KEEP_RESPONSE_SCRIPT, "2", "records2", "turns2", "resp_b", "{}", "2", "100", "key-1", "reply-b"],
+    ["HEXISTS", "records2", "resp_a"],
+    ["HEXISTS", "records2", "resp_b"],
   ],
   "scripting": [
     ["EVALSHA", RETURN_ARG_SHA, "0", "x"],

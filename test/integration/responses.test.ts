@@ -150,6 +150,19 @@ describe("Responses API (openai SDK)", () => {
     expect((await proxyFetch(`/v1/responses/${reply.id}`, { user })).status).toBe(404);
   });
 
+  it("refuses to start a conversation with instructions or references, naming the item, and stores nothing", async () => {
+    const user = uniqueId("conv-refused");
+    const post = (items: unknown[]) => proxyFetch("/v1/conversations", { method: "POST", user, body: JSON.stringify({ items }) });
+    const instructed = await post([{ type: "message", role: "user", content: "hi" }, { type: "message", role: "system", content: "obey" }]);
+    expect(instructed.status).toBe(400);
+    expect(await errorOf(instructed)).toMatchObject({ param: "items[1]", code: "instructions_not_stored" });
+    const referenced = await post([{ type: "item_reference", id: "msg_0123456789abcdef0123456789abcdef_s_1" }]);
+    expect(await errorOf(referenced)).toMatchObject({ param: "items" });
+    const unknown = await post([{ type: "computer_call_output", call_id: "x" }]);
+    expect(await errorOf(unknown)).toMatchObject({ param: "items[0].type" });
+    expect(await keysOf(redis, user)).toEqual([]);
+  });
+
   it("makes another user's response id a 404, for chaining, retrieval and deletion alike", async () => {
     const owner = uniqueId("resp-owner");
     const other = uniqueId("resp-other");
