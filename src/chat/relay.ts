@@ -15,7 +15,7 @@ export interface StreamFormat {
   event(raw: string, chunk: ChunkLike): string;
   /** The end of a good stream, sent once the turn is saved. */
   end(): string;
-  /** The end of a failed stream: nothing was saved. */
+  /** The end of a failed stream (nothing was saved, or, for turn_outcome_unknown, perhaps it was). */
   fail(error: ApiError): string;
 }
 
@@ -33,8 +33,8 @@ export interface RelayOptions {
   /** Aborts when the client disconnects (the incoming request's signal). */
   clientGone?: AbortSignal;
   /**
-   * Saves the finished turn. The client sees `data: [DONE]` only after it resolves, so the next
-   * request always finds this turn; if it throws, the stream ends with an error event instead.
+   * Saves the finished turn. The client sees the stream's end only after it resolves, so the next
+   * request always finds this turn; if it throws, the stream ends with the format's failure instead.
    */
   complete: (reply: AssistantMessage) => Promise<void>;
   /** Told why a stream ended badly (for the log; never shown content). */
@@ -46,11 +46,12 @@ export interface RelayOptions {
 const encoder = new TextEncoder();
 
 /**
- * Forwards the upstream's server-sent events to the client as each one completes, rebuilding the
- * reply on the way. The upstream's own `[DONE]` is held back until the turn is saved. If the
- * upstream fails, stalls or ends without finishing, nothing is saved and the client gets one
- * error event and no `[DONE]`. If the client goes away, reading goes on (the caller keeps
- * `finished` alive with waitUntil) so a completed turn is still saved.
+ * Forwards the upstream's server-sent events to the client as each one completes (in the client's
+ * protocol: `format`), rebuilding the reply on the way. The stream's end (Chat Completions'
+ * `[DONE]`, Responses' response.completed) waits until the turn is saved. If the upstream fails,
+ * stalls or ends without finishing, nothing is saved and the client gets the format's failure
+ * instead of its end. If the client goes away, reading goes on (the caller keeps `finished` alive
+ * with waitUntil) so a completed turn is still saved.
  */
 export function relayStream(upstream: ReadableStream<Uint8Array>, options: RelayOptions) {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();

@@ -88,6 +88,12 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
     return replayed(c, turn, turn.replay, { shell, session, stream, recordOf });
   }
   if (previous && !turn.holdsPreviousResponse) throw new NotFoundError(`No response '${previous}'.`, { param: "previous_response_id" });
+  // References stand for our replies in their session; with nothing there the model would miss them.
+  if (input.references.size > 0 && (turn.fresh || input.referencedSession !== session)) {
+    throw new NotFoundError("The items this input references are not in its session any more (expired, deleted, or another session): send the items themselves.", {
+      param: "input",
+    });
+  }
 
   const body = { ...chat, model, messages: turn.messages } as ChatCompletionCreateParams;
   const asked = await askUpstream(upstream, body, { timeoutMs: config.upstream.timeoutMs, timing, providerMessages: caller.kind === "api_key" });

@@ -100,8 +100,5 @@ export const schemas = () => (built ??= build());
 
 type Schemas = ReturnType<typeof build>;
 export type MessageItem = z.infer<Schemas["messageItem"]>;
-export type FunctionCallItem = z.infer<Schemas["functionCallItem"]>;
-export type FunctionCallOutputItem = z.infer<Schemas["functionCallOutputItem"]>;
 export type InputPart = Exclude<MessageItem["content"], string>[number];
 export type ResponsesRequest = z.infer<Schemas["responsesRequest"]>;
-export type FunctionTool = z.infer<Schemas["functionTool"]>;

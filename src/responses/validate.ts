@@ -6,6 +6,9 @@ import { invalidRequestFrom } from "../http/zod-issue";
 import { schemas, type ResponsesRequest } from "./schema";
 
 
+/** OpenAI's own bound on tools per request. */
+const MAX_TOOLS = 128;
+
 /**
  * What a browser widget may set, as for chat: the common fields. The rest (service tiers, cache
  * keys, reasoning effort, logprobs) could raise the bill of a hostile page, and is refused by name.
@@ -32,11 +35,15 @@ const WIDGET_FIELDS = new Set([
   "stream_options",
 ]);
 
-/** Refuses, by name, a field a widget token may not set (instructions get their own refusal from the chat policy). */
+/** Refuses, by name, a field a widget token may not set. */
 export function refuseWidgetFields(request: ResponsesRequest, caller: Caller): void {
   if (caller.kind !== "widget") return;
+  if (request.instructions) {
+    throw new InvalidRequestError("instructions are not accepted from widget tokens: the operator's prompt stands.", { param: "instructions", code: "instructions_not_allowed" });
+  }
   const refused = Object.entries(request).find(([field, value]) => value !== undefined && value !== null && !WIDGET_FIELDS.has(field));
   if (refused) throw new InvalidRequestError(`'${refused[0]}' is not accepted from widget tokens.`, { param: refused[0], code: "field_not_allowed" });
+  if (request.text?.verbosity) throw new InvalidRequestError("'text.verbosity' is not accepted from widget tokens.", { param: "text.verbosity", code: "field_not_allowed" });
 }
 
 /**
@@ -60,6 +67,10 @@ export function parseResponsesRequest(body: unknown, limits: Pick<Config["limits
   const parsed = responsesRequest.safeParse(body);
   if (!parsed.success) throw invalidRequestFrom(parsed.error.issues);
   const request = parsed.data;
+  if (request.instructions && utf8Length(request.instructions) > limits.maxMessageBytes) {
+    throw new InvalidRequestError(`instructions are larger than ${limits.maxMessageBytes} bytes.`, { status: 413, param: "instructions", code: "message_too_large" });
+  }
+  if (request.tools && request.tools.length > MAX_TOOLS) throw new InvalidRequestError(`At most ${MAX_TOOLS} tools per request.`, { param: "tools" });
   const items = typeof request.input === "string" ? [request.input] : request.input;
   items.forEach((item, index) => {
     if (utf8Length(typeof item === "string" ? item : JSON.stringify(item)) > limits.maxMessageBytes) {

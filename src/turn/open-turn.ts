@@ -53,6 +53,8 @@ export interface Turn {
   replay: AssistantMessage | undefined;
   /** Whether the session holds TurnOptions.previousResponse (read with the rest of the turn's memory). */
   holdsPreviousResponse: boolean;
+  /** Whether the session had nothing stored: the client's copy of earlier messages seeds it. */
+  fresh: boolean;
   /**
    * Saves the turn with its reply in one transaction (before the answer ends, so the next turn
    * always sees it) and logs it. Resolves with the reply that stands: this one, or the one an
@@ -155,7 +157,7 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   };
 
   if (memory.committedReply) log("info", "turn", { ...logFields, idempotent_replay: true });
-  return { messages: window.messages, headers, replay: memory.committedReply, holdsPreviousResponse: memory.holdsPreviousResponse, commit, logFields };
+  return { messages: window.messages, headers, replay: memory.committedReply, holdsPreviousResponse: memory.holdsPreviousResponse, fresh, commit, logFields };
 }
 
 /**

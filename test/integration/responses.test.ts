@@ -150,6 +150,21 @@ describe("Responses API (openai SDK)", () => {
     expect((await proxyFetch(`/v1/responses/${reply.id}`, { user })).status).toBe(404);
   });
 
+  it("answers 404 to references into a session that is gone, rather than answer without them", async () => {
+    const user = uniqueId("resp-gone-ref");
+    const first = await openaiFor(user).responses.create({ model: "mock-small", input: `remember ${user}` });
+    const session = first.id.split("_").slice(2).join("_");
+    expect((await proxyFetch(`/v1/sessions/${session}`, { method: "DELETE", user })).status).toBe(200);
+    const res = await proxyFetch("/v1/responses", {
+      method: "POST",
+      user,
+      body: JSON.stringify({ model: "mock-small", input: [{ role: "user", content: `remember ${user}` }, { type: "item_reference", id: first.output[0]!.id }, { role: "user", content: `again ${user}` }] }),
+    });
+    expect(res.status).toBe(404);
+    expect(await errorOf(res)).toMatchObject({ param: "input", type: "not_found_error" });
+    expect((await keysOf(redis, user)).filter((key) => key.startsWith("session:"))).toEqual([]);
+  });
+
   it("refuses to start a conversation with instructions or references, naming the item, and stores nothing", async () => {
     const user = uniqueId("conv-refused");
     const post = (items: unknown[]) => proxyFetch("/v1/conversations", { method: "POST", user, body: JSON.stringify({ items }) });
