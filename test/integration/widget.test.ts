@@ -1,0 +1,198 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../dev/ports";
+import type { Stack } from "../../dev/stack";
+import { startMockLlm, type MockLlm } from "../../dev/mock-llm/server";
+import { needsBrowser, noBrowser } from "../support/prerequisites";
+import { startSecondWorker } from "../support/second-worker";
+import { uniqueId } from "../support/context";
+
+const KEY = "sk-widget-backend";
+const MOCK_KEY = "sk-widget-mock";
+const ARTIFACTS = join(import.meta.dirname, "..", "..", "test-results");
+
+/**
+ * A shop's page on a server of its own: it embeds the widget with the one script tag, and its
+ * backend mints the visitor's widget token through POST /v1/tokens, as the README shows. Its CSS
+ * tries to restyle every button and list on the page.
+ */
+async function shop(workerUrl: string, user: string, port = 0, options: { firstTokenBad?: boolean } = {}): Promise<{ url: string; server: Server; tokens: () => number }> {
+  let tokens = 0;
+  const server = createServer(async (req, res) => {
+    if (req.method === "POST" && req.url === "/token") {
+      // A token the proxy refuses, as an expired one would be: the widget must fetch a new one.
+      if (tokens++ === 0 && options.firstTokenBad) {
+        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ token: "not.a.token", expires_at: new Date(Date.now() + 600_000).toISOString() }));
+        return;
+      }
+      const minted = await fetch(`${workerUrl}/v1/tokens`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ user, ttl_seconds: 600 }),
+      });
+      res.writeHead(minted.status, { "Content-Type": "application/json" }).end(await minted.text());
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A shop</title>
+<style>button, li, input { display: none !important; color: red !important; }</style></head>
+<body><main><h1>A shop</h1><p>Things for sale.</p></main>
+<script src="${workerUrl}/widget.js" data-endpoint="${workerUrl}" data-token-url="/token" data-title="Ask us" async></script>
+</body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, tokens: () => tokens };
+}
+
+describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browser"), () => {
+  let mock: MockLlm;
+  let worker: Stack;
+  let browser: Browser;
+  let allowedPort: number;
+  let renewingPort: number;
+  const user = uniqueId("shopper");
+  let allowed: Awaited<ReturnType<typeof shop>>;
+
+  beforeAll(async () => {
+    mock = await startMockLlm({ apiKey: MOCK_KEY });
+    allowedPort = await freePort();
+    renewingPort = await freePort();
+    worker = await startSecondWorker({
+      apiKey: KEY,
+      modelUrl: mock.url,
+      modelKey: MOCK_KEY,
+      env: {
+        JWT_SECRET: "widget-test-secret-0123456789abcdef0123",
+        ALLOWED_ORIGINS: `http://127.0.0.1:${allowedPort}, http://127.0.0.1:${renewingPort}`,
+        RATE_LIMIT_REQUESTS: "8",
+        RATE_LIMIT_WINDOW_SECONDS: "60",
+      },
+    });
+    allowed = await shop(worker.url, user, allowedPort);
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    allowed?.server.close();
+    await worker?.stop();
+    await mock?.close();
+  });
+
+  const openAllowed = (page: Page) => page.goto(allowed.url);
+
+  const history = async (page: Page) => page.locator("[data-concierge-widget] li").allTextContents();
+
+  it("chats, streams the reply, and shows the conversation again after a reload", async () => {
+    const page = await browser.newPage();
+    await openAllowed(page);
+    const launcher = page.getByRole("button", { name: "Ask us" });
+    await launcher.click();
+    const input = page.getByLabel("Your message");
+    await expect.poll(() => input.evaluate((node) => node.getRootNode() instanceof ShadowRoot && node === (node.getRootNode() as ShadowRoot).activeElement)).toBe(true);
+    await input.fill("Do you ship to Porto?");
+    await input.press("Enter");
+    await expect.poll(() => history(page), { timeout: 10_000 }).toEqual(["Do you ship to Porto?", expect.stringContaining('You said: "Do you ship to Porto?"')]);
+    // Announced for screen readers once complete.
+    await expect.poll(() => page.locator("[data-concierge-widget] [aria-live]").textContent()).toContain("You said");
+
+    await page.reload();
+    await page.getByRole("button", { name: "Ask us" }).click();
+    await expect.poll(() => history(page)).toEqual(["Do you ship to Porto?", expect.stringContaining("You said")]);
+    // Stored once: the session holds the one exchange.
+    const sessions = (await (await fetch(`${worker.url}/v1/sessions`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } })).json()) as { data: Array<{ id: string }> };
+    expect(sessions.data).toHaveLength(1);
+    const stored = (await (await fetch(`${worker.url}/v1/sessions/${sessions.data[0]!.id}`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } })).json()) as { messages: unknown[] };
+    expect(stored.messages).toHaveLength(2);
+
+    // Escape closes the panel and gives focus back to the launcher.
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
+    expect(await launcher.evaluate((node) => (node.getRootNode() as ShadowRoot).activeElement === node)).toBe(true);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await launcher.click();
+    await page.screenshot({ path: join(ARTIFACTS, "widget.png") });
+    await page.close();
+  });
+
+  it("has no serious or critical accessibility violation (axe-core), open or closed", async () => {
+    const page = await browser.newPage();
+    await openAllowed(page);
+    await page.addScriptTag({ content: readFileSync(join(import.meta.dirname, "..", "..", "node_modules", "axe-core", "axe.min.js"), "utf8") });
+    const serious = () =>
+      page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
+        const { violations } = await axe.run(document);
+        return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+      });
+    await page.getByRole("button", { name: "Ask us" }).waitFor();
+    expect(await serious()).toEqual([]);
+    await page.getByRole("button", { name: "Ask us" }).click();
+    await page.getByLabel("Your message").waitFor();
+    expect(await serious()).toEqual([]);
+    await page.close();
+  });
+
+  it("renews a token the proxy refuses through the token URL, and the message still goes through", async () => {
+    const renewing = await shop(worker.url, uniqueId("renewing"), renewingPort, { firstTokenBad: true });
+    try {
+      const page = await browser.newPage();
+      await page.goto(renewing.url);
+      await page.getByRole("button", { name: "Ask us" }).click();
+      await page.getByLabel("Your message").fill("still there?");
+      await page.getByLabel("Your message").press("Enter");
+      await expect.poll(() => history(page), { timeout: 10_000 }).toEqual(["still there?", expect.stringContaining("You said")]);
+      expect(renewing.tokens()).toBe(2);
+      await page.close();
+    } finally {
+      renewing.server.close();
+    }
+  });
+
+  it("says how long to wait when the user is over the rate limit", async () => {
+    const page = await browser.newPage();
+    const hasty = await shop(worker.url, uniqueId("hasty"), renewingPort);
+    try {
+      await page.goto(hasty.url);
+      await page.getByRole("button", { name: "Ask us" }).click();
+      const input = page.getByLabel("Your message");
+      const status = page.locator("[data-concierge-widget] [role=status]");
+      for (let i = 0; i < 9 && !(await status.textContent())?.includes("wait"); i++) {
+        await input.fill(`message ${i}`);
+        await input.press("Enter");
+        await expect.poll(() => page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
+      }
+      expect(await status.textContent()).toMatch(/Please wait \d+ seconds? and try again/);
+    } finally {
+      await page.close();
+      hasty.server.close();
+    }
+  });
+
+  it("gets nothing on a page whose origin is not allowed", async () => {
+    const stranger = uniqueId("stranger");
+    const elsewhere = await shop(worker.url, stranger);
+    try {
+      const page = await browser.newPage();
+      await page.goto(elsewhere.url);
+      await page.getByRole("button", { name: "Ask us" }).click();
+      await page.getByLabel("Your message").fill("hello?");
+      await page.getByLabel("Your message").press("Enter");
+      await expect.poll(() => page.locator("[data-concierge-widget] [role=status]").textContent(), { timeout: 10_000 }).toMatch(/could not connect|connection was lost/);
+      expect(await history(page)).toEqual(["hello?"]);
+      const sessions = (await (await fetch(`${worker.url}/v1/sessions`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": stranger } })).json()) as { data: unknown[] };
+      expect(sessions.data).toEqual([]);
+      await page.close();
+    } finally {
+      elsewhere.server.close();
+    }
+  });
+});
