@@ -186,6 +186,37 @@
     }
   }
 
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * A reply cut off by a dropped connection, completed from the session once the proxy has saved
+   * it: the rest of the same reply, shown once (what was already shown is not repeated). The
+   * proxy finishes a turn whose client left (within the 30 s Workers grants it), so polling the
+   * session is all it takes, and a turn that never drops costs nothing more.
+   */
+  async function resume(text, bubble) {
+    say("Connection lost. Reconnecting…");
+    for (let attempt = 0; attempt < 30; attempt++) {
+      await pause(attempt === 0 ? 300 : 1000);
+      try {
+        const response = await call(`/v1/sessions/${encodeURIComponent(state.session)}`);
+        if (!response.ok) continue;
+        const { messages } = await response.json();
+        const asked = messages.findLastIndex((m, i) => m.role === "user" && m.content === text && messages[i + 1]?.role === "assistant");
+        if (asked === -1) continue;
+        // The whole reply, which begins with what was shown before the drop: nothing shows twice.
+        bubble.textContent = messages[asked + 1].content ?? "";
+        bubble.removeAttribute("aria-busy");
+        announcer.textContent = bubble.textContent;
+        say("");
+        return true;
+      } catch {
+        // still offline: try again
+      }
+    }
+    return false;
+  }
+
   async function ask(text) {
     state.busy = true;
     send.disabled = true;
@@ -215,6 +246,8 @@
       if (!finished) throw new Failure("The answer was interrupted. Please send your message again.");
       announcer.textContent = bubble.textContent;
     } catch (error) {
+      // The connection dropped mid-reply: the proxy goes on and saves the turn; wait for it there.
+      if (bubble && !(error instanceof Failure) && (await resume(text, bubble))) return;
       bubble?.removeAttribute("aria-busy");
       say(error instanceof Failure ? error.message : "The connection was lost. Please check your network and try again.");
     } finally {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { connect, createServer as createTcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -48,6 +49,30 @@ async function shop(workerUrl: string, user: string, port = 0, options: { firstT
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, tokens: () => tokens };
 }
 
+/** A TCP relay in front of the worker whose open connections can be cut, as a phone's are. */
+async function cuttable(target: string): Promise<{ url: string; cut(): void; close(): void }> {
+  const { hostname, port } = new URL(target);
+  const open = new Set<Socket>();
+  const server = createTcpServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on("close", () => open.delete(socket));
+      socket.on("error", () => {});
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut: () => open.forEach((socket) => socket.destroy()),
+    close: () => {
+      open.forEach((socket) => socket.destroy());
+      server.close();
+    },
+  };
+}
+
 describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browser"), () => {
   let mock: MockLlm;
   let worker: Stack;
@@ -58,7 +83,8 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
   let allowed: Awaited<ReturnType<typeof shop>>;
 
   beforeAll(async () => {
-    mock = await startMockLlm({ apiKey: MOCK_KEY });
+    // Paced, so a reply takes long enough to cut off midway.
+    mock = await startMockLlm({ apiKey: MOCK_KEY, chunkDelayMs: 40 });
     allowedPort = await freePort();
     renewingPort = await freePort();
     worker = await startSecondWorker({
@@ -174,6 +200,36 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     } finally {
       await page.close();
       hasty.server.close();
+    }
+  });
+
+  it("completes a reply cut off by a dropped connection after reconnecting, stored once", async () => {
+    const reader = uniqueId("reader");
+    const line = await cuttable(worker.url);
+    const page = await browser.newPage();
+    // The page talks to the proxy through a connection the test can cut.
+    const dropping = await shop(line.url, reader, renewingPort);
+    try {
+      await page.goto(dropping.url);
+      await page.getByRole("button", { name: "Ask us" }).click();
+      await page.getByLabel("Your message").fill("[mock:words=80] tell me everything");
+      await page.getByLabel("Your message").press("Enter");
+      const reply = page.locator("[data-concierge-widget] li.assistant");
+      await expect.poll(() => reply.textContent(), { timeout: 10_000 }).toMatch(/word3/);
+      line.cut();
+      await expect.poll(() => page.locator("[data-concierge-widget] [role=status]").textContent()).toContain("Reconnecting");
+      expect(await reply.textContent()).not.toContain("word80");
+      await expect.poll(() => reply.textContent(), { timeout: 20_000 }).toMatch(/word79 word80$/);
+      // The same reply, each word once, and the turn stored once.
+      expect((await reply.textContent())!.match(/\bword1 /g)).toHaveLength(1);
+      expect(await history(page)).toHaveLength(2);
+      const sessions = (await (await fetch(`${worker.url}/v1/sessions`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": reader } })).json()) as { data: Array<{ id: string }> };
+      const stored = (await (await fetch(`${worker.url}/v1/sessions/${sessions.data[0]!.id}`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": reader } })).json()) as { messages: unknown[] };
+      expect(stored.messages).toHaveLength(2);
+    } finally {
+      await page.close();
+      dropping.server.close();
+      line.close();
     }
   });
 
