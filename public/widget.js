@@ -70,7 +70,13 @@
   ]);
   root.append(el("style", { text: STYLE }), launcher, panel);
 
-  const state = { token: null, expiresAt: 0, session: null, restored: false, busy: false };
+  const state = { token: null, expiresAt: 0, session: null, sync: null, restored: false, busy: false };
+
+  /** The sync token of the session's last saved turn, kept with the session across reloads. */
+  const remember = (sync) => {
+    state.sync = sync;
+    if (state.session) localStorage.setItem(`concierge.sync.${state.session}`, sync);
+  };
 
   const open = () => {
     panel.hidden = false;
@@ -127,7 +133,12 @@
   /** A request to the proxy as this user; a refused token is renewed once. */
   async function call(path, init = {}) {
     for (const renew of [false, true]) {
-      const headers = { ...init.headers, Authorization: `Bearer ${await token(renew)}`, ...(state.session ? { "X-Session-Id": state.session } : {}) };
+      const headers = {
+        ...init.headers,
+        Authorization: `Bearer ${await token(renew)}`,
+        ...(state.session ? { "X-Session-Id": state.session } : {}),
+        ...(state.sync ? { "X-Session-Sync": state.sync } : {}),
+      };
       const response = await fetch(`${endpoint}${path}`, { ...init, headers });
       if (response.status !== 401 || renew) return response;
     }
@@ -147,6 +158,7 @@
     try {
       const key = `concierge.session.${endpoint}.${subjectOf(await token())}`;
       state.session = localStorage.getItem(key);
+      state.sync = state.session && localStorage.getItem(`concierge.sync.${state.session}`);
       if (!state.session) {
         state.session = `w_${crypto.randomUUID().replaceAll("-", "")}`;
         localStorage.setItem(key, state.session);
@@ -174,8 +186,10 @@
       buffer += decoder.decode(value, { stream: true });
       let end;
       while ((end = buffer.indexOf("\n\n")) !== -1) {
-        const data = buffer
-          .slice(0, end)
+        const block = buffer.slice(0, end);
+        // The session's sync token, sent once the turn is saved: echoed, the next turn reads it wherever it runs.
+        if (block.startsWith(": session-sync ")) remember(block.slice(": session-sync ".length).trim());
+        const data = block
           .split("\n")
           .filter((line) => line.startsWith("data:"))
           .map((line) => line.slice(5).trimStart())

@@ -7,13 +7,14 @@ import { UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { newSessionId, validId } from "../http/ids";
 import { idempotencyKey } from "../turn/idempotency-key";
+import { syncToken } from "../turn/sync-token";
 import { answer } from "../turn/answer";
 import { openTurn } from "../turn/open-turn";
 import { askUpstream, readUpstreamBody } from "../upstream/ask";
 import { upstreamClient } from "../upstream/client";
 import { splitConversation } from "./conversation";
 import { resolveModel } from "./model";
-import { relayStream } from "./relay";
+import { chatFormat, relayStream } from "./relay";
 import { completionOf, streamOf } from "./replay";
 import { replyFromCompletion } from "./reply";
 import { instructionText } from "./text";
@@ -49,6 +50,7 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     user,
     session: stateful ? session : undefined,
     idempotencyKey: idempotencyKey(c.req.header("Idempotency-Key")),
+    syncToken: syncToken(c.req.header("X-Session-Sync")),
     instructions: conversation.instructions.length
       ? { text: instructionText(conversation.instructions), role: conversation.instructions[0]!.role }
       : undefined,
@@ -72,6 +74,7 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     const relay = relayStream(asked.response.body, {
       idleTimeoutMs: config.upstream.idleTimeoutMs,
       clientGone: c.req.raw.signal,
+      format: chatFormat(() => turn.headers.get("X-Session-Sync")),
       complete: async (reply) => void (await turn.commit(reply)),
       onFailure: (reason) => log("warn", "stream_failed", { ...turn.logFields, reason }),
     });

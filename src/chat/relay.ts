@@ -19,13 +19,23 @@ export interface StreamFormat {
   fail(error: ApiError): string;
 }
 
-/** Chat Completions: the upstream's events forwarded as they are, `[DONE]` held back until the save. */
-export const chatFormat: StreamFormat = {
-  start: () => "",
-  event: (raw) => `${raw}\n\n`,
-  end: () => "data: [DONE]\n\n",
-  fail: (error) => `data: ${JSON.stringify(error.toJSON())}\n\n`,
-};
+/**
+ * Chat Completions: the upstream's events forwarded as they are, `[DONE]` held back until the save.
+ * `sync` gives the session's sync token once the turn is saved: it goes out as an SSE comment
+ * (`: session-sync <token>`) just before `[DONE]`, since a stream's headers left long before.
+ * Clients that do not look for it skip comments, as SSE parsers do.
+ */
+export function chatFormat(sync: () => string | null | undefined = () => undefined): StreamFormat {
+  return {
+    start: () => "",
+    event: (raw) => `${raw}\n\n`,
+    end: () => {
+      const token = sync();
+      return `${token ? `: session-sync ${token}\n\n` : ""}data: [DONE]\n\n`;
+    },
+    fail: (error) => `data: ${JSON.stringify(error.toJSON())}\n\n`,
+  };
+}
 
 export interface RelayOptions {
   /** Longest silence tolerated from the upstream between two reads, and from the client in taking one. */
@@ -74,7 +84,7 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     }
   };
 
-  const format = options.format ?? chatFormat;
+  const format = options.format ?? chatFormat();
   const finished = (async () => {
     const opening = format.start();
     if (opening) await send(opening);

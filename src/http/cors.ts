@@ -5,6 +5,7 @@ import type { AppEnv } from "../app-env";
 const EXPOSED = [
   "X-Request-Id",
   "X-Session-Id",
+  "X-Session-Sync",
   "X-History-Kept",
   "X-History-Dropped",
   "X-Prompt-Tokens-Estimated",
@@ -29,7 +30,7 @@ export const corsForWidgets: MiddlewareHandler<AppEnv> = async (c, next) => {
     policy = cors({
       origin: (origin) => (origins.includes(origin) ? origin : null),
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "X-Session-Id", "X-Session-Store", "X-Request-Id", "If-Match", "If-None-Match"],
+      allowHeaders: ["Authorization", "Content-Type", "X-Session-Id", "X-Session-Sync", "X-Session-Store", "X-Request-Id", "If-Match", "If-None-Match"],
       exposeHeaders: EXPOSED,
       maxAge: 600,
     });

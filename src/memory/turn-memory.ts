@@ -258,7 +258,8 @@ function logProfileFailure(op: string, error: unknown): void {
   log("warn", "profile_unavailable", { op, reason: describeError(error) });
 }
 
-export function turnMemory(config: Config, background: (work: Promise<unknown>) => void): TurnMemory {
+/** A turn's memory, over `redis` (a session turn's own client, see turnRedis) or the isolate's. */
+export function turnMemory(config: Config, background: (work: Promise<unknown>) => void, redis: Redis = redisClient(config)): TurnMemory {
   const cosmos = config.cosmos;
-  return new TurnMemory(redisClient(config), config, cosmos && (() => profileStore(cosmos)), background, sessionStore(config));
+  return new TurnMemory(redis, config, cosmos && (() => profileStore(cosmos)), background, sessionStore(config));
 }

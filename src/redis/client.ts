@@ -5,35 +5,67 @@ import { log } from "../http/log";
 
 const clients = new WeakMap<NonNullable<Config["redis"]>, Redis>();
 
-/**
- * One Upstash client per isolate. Every command is bounded in time and not retried: on the hot
- * path a Redis that is down must cost one timeout and a 503, not a retry storm.
- */
-export function redisClient(config: Config): Redis {
-  const settings = config.redis;
-  if (!settings) {
+function settingsOf(config: Config): NonNullable<Config["redis"]> {
+  if (!config.redis) {
     throw new ServiceUnavailableError("Session memory is not configured (UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN).", {
       code: "memory_unavailable",
     });
   }
+  return config.redis;
+}
+
+/**
+ * Every command is bounded in time and not retried: on the hot path a Redis that is down must
+ * cost one timeout and a 503, not a retry storm.
+ */
+function newClient(settings: NonNullable<Config["redis"]>): Redis {
+  return new Redis({
+    url: settings.url,
+    token: settings.token,
+    retry: false,
+    signal: () => AbortSignal.timeout(settings.timeoutMs),
+    enableTelemetry: false,
+    enableAutoPipelining: false,
+    // Messages are JSON we parse ourselves; the SDK guessing types would turn "42" into 42.
+    automaticDeserialization: false,
+    // Everything stored is UTF-8 text we wrote, so replies need no base64 round trip (which
+    // Upstash defaults to for binary values): decoding it was ~2% of a turn's CPU.
+    responseEncoding: false,
+  });
+}
+
+/** One Upstash client per isolate, for everything but a session's turns. */
+export function redisClient(config: Config): Redis {
+  const settings = settingsOf(config);
   let client = clients.get(settings);
   if (!client) {
-    client = new Redis({
-      url: settings.url,
-      token: settings.token,
-      retry: false,
-      signal: () => AbortSignal.timeout(settings.timeoutMs),
-      enableTelemetry: false,
-      enableAutoPipelining: false,
-      // Messages are JSON we parse ourselves; the SDK guessing types would turn "42" into 42.
-      automaticDeserialization: false,
-      // Everything stored is UTF-8 text we wrote, so replies need no base64 round trip (which
-      // Upstash defaults to for binary values): decoding it was ~2% of a turn's CPU.
-      responseEncoding: false,
-    });
+    client = newClient(settings);
     clients.set(settings, client);
   }
   return client;
+}
+
+/**
+ * A client of its own for one session turn. @upstash/redis keeps the sync token of its last answer
+ * and sends it with its next request, so its reads wait for its writes on an Upstash Global
+ * replica; shared by an isolate's concurrent turns, that token would be any turn's. A turn's own
+ * client starts from the token the client echoed (the session's last save, wherever it ran), else
+ * the isolate's latest save, and ends holding its own save's.
+ */
+export function turnRedis(config: Config, syncToken: string | undefined): Redis {
+  const settings = settingsOf(config);
+  const client = newClient(settings);
+  // Without an echo, the isolate's latest save (as a shared client would have carried it).
+  const token = syncToken ?? latestSave.get(settings);
+  if (token) client.readYourWritesSyncToken = token;
+  return client;
+}
+
+const latestSave = new WeakMap<NonNullable<Config["redis"]>, string>();
+
+/** Remembers a turn's save token for the isolate's next turns that bring none. */
+export function rememberSave(config: Config, token: string): void {
+  if (config.redis && token) latestSave.set(config.redis, token);
 }
 
 /**

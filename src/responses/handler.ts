@@ -17,6 +17,7 @@ import { toStoredMessage } from "../memory/stored-message";
 import { limitPerUser } from "../rate-limit/middleware";
 import { answer } from "../turn/answer";
 import { idempotencyKey } from "../turn/idempotency-key";
+import { syncToken } from "../turn/sync-token";
 import { openTurn, type RecordWithin, type Turn } from "../turn/open-turn";
 import { askUpstream, readUpstreamBody } from "../upstream/ask";
 import { upstreamClient } from "../upstream/client";
@@ -64,6 +65,7 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
     user,
     session,
     idempotencyKey: idempotencyKey(c.req.header("Idempotency-Key")),
+    syncToken: syncToken(c.req.header("X-Session-Sync")),
     previousResponse: previous,
     instructions: conversation.instructions.length
       ? { text: instructionText(conversation.instructions), role: conversation.instructions[0]!.role }

@@ -9,7 +9,7 @@ import { assertTurnFits, budgetLeft, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { turnMemory, type ResponseRecord } from "../memory/turn-memory";
 import { foldSummary } from "../memory/fold-summary";
-import { redisClient } from "../redis/client";
+import { redisClient, rememberSave, turnRedis } from "../redis/client";
 import { upstreamClient } from "../upstream/client";
 import { learnPreferences } from "../memory/learn-preferences";
 import { profileStore } from "../memory/profile-store";
@@ -28,6 +28,8 @@ export interface TurnOptions {
   idempotencyKey: string | undefined;
   /** A Responses API id the turn continues: Turn.holdsPreviousResponse says whether the session has it. */
   previousResponse?: string | undefined;
+  /** The session's sync token as the client echoed it (X-Session-Sync): the load waits for that save. */
+  syncToken?: string | undefined;
   /** The client's own system/developer text (API-key callers): it replaces the base prompt. */
   instructions: { text: string; role: "system" | "developer" } | undefined;
   /** The client's copy of what came before: it only starts a session that has nothing stored. */
@@ -81,7 +83,9 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     idempotencyKey: session ? options.idempotencyKey : undefined,
     previousResponse: session ? options.previousResponse : undefined,
   };
-  const store = session || config.cosmos ? turnMemory(config, options.background) : undefined;
+  // A session turn's own Redis client: it carries the session's sync token in, and its save's out.
+  const redis = session ? turnRedis(config, options.syncToken) : undefined;
+  const store = session || config.cosmos ? turnMemory(config, options.background, redis) : undefined;
 
   const { memory, limitHeaders } = await timing.measure("memory", () => loadTurn(config, store, target));
   // Stored history is authoritative; the client's copy only starts a session that has none.
@@ -126,6 +130,11 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
       // The record takes what the turn leaves of the save's budget; it never fails the turn.
       const earlier = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(budgetLeft(turn)) : undefined));
       if (earlier) standing = earlier;
+      // What a client echoes to its next turn, which then reads this save wherever it runs.
+      if (redis?.readYourWritesSyncToken) {
+        headers.set("X-Session-Sync", redis.readYourWritesSyncToken);
+        rememberSave(config, redis.readYourWritesSyncToken);
+      }
       // Stored messages the window no longer shows and the summary does not yet hold: fold them.
       const firstKept = memory.firstPosition + window.dropped;
       if (session && config.summary && !fresh && firstKept > memory.watermark) {

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Stack } from "../../dev/stack";
+import { startMockLlm, type MockLlm } from "../../dev/mock-llm/server";
+import { startUpstashServer, type UpstashServer } from "../../dev/upstash/server";
+import { uniqueId } from "../support/context";
+import { startSecondWorker } from "../support/second-worker";
+
+const KEY = "sk-ryw";
+const MOCK_KEY = "sk-ryw-mock";
+const TOKEN = "ryw-upstash-token";
+// Long enough that a turn sent at once to another isolate lands well inside it.
+const LAG_MS = 1500;
+
+/**
+ * An Upstash Global database modelled (UPSTASH_DEV_REPLICA_LAG_MS) under two worker isolates, as
+ * two colos would be: a user's next turn may run in the other one, whose Redis client never saw
+ * the previous turn's save.
+ */
+describe("read-your-writes across isolates, with replica lag", () => {
+  let upstash: UpstashServer;
+  let mock: MockLlm;
+  let first: Stack;
+  let second: Stack;
+
+  beforeAll(async () => {
+    upstash = await startUpstashServer({ token: TOKEN, replicaLagMs: LAG_MS });
+    mock = await startMockLlm({ apiKey: MOCK_KEY });
+    const env = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TOKEN };
+    [first, second] = await Promise.all([
+      startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env }),
+      startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env }),
+    ]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([first?.stop(), second?.stop()]);
+    await mock?.close();
+    await upstash?.close();
+  });
+
+  const turn = (worker: Stack, user: string, content: string, headers: Record<string, string> = {}, stream = false) =>
+    fetch(`${worker.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "X-User-Id": user, "X-Session-Id": "s", ...headers },
+      body: JSON.stringify({ stream, messages: [{ role: "user", content }] }),
+    });
+
+  it("sees the previous turn at once in another isolate when the client echoes X-Session-Sync", async () => {
+    const user = uniqueId("ryw");
+    const one = await turn(first, user, "I live in Porto");
+    expect(one.status).toBe(200);
+    const sync = one.headers.get("X-Session-Sync");
+    expect(sync).toBeTruthy();
+    const started = Date.now();
+    const two = await turn(second, user, "Where do I live?", { "X-Session-Sync": sync! });
+    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
+    // It waited for the replica instead of answering without the first turn.
+    expect(Date.now() - started).toBeLessThan(LAG_MS + 2000);
+  });
+
+  it("carries the token at the end of a stream, whose headers left before the save", async () => {
+    const user = uniqueId("ryw-stream");
+    const one = await turn(first, user, "I live in Lisbon", {}, true);
+    const sse = await one.text();
+    const sync = /^: session-sync (.+)$/m.exec(sse)?.[1];
+    expect(sync).toBeTruthy();
+    expect(sse.indexOf(": session-sync")).toBeLessThan(sse.indexOf("data: [DONE]"));
+    const two = await turn(second, user, "Where do I live?", { "X-Session-Sync": sync! });
+    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
+  });
+
+  it("sees the previous turn in the same isolate with no echo: the isolate starts from its latest save", async () => {
+    const user = uniqueId("ryw-same");
+    expect((await turn(first, user, "I live in Faro")).status).toBe(200);
+    const two = await turn(first, user, "Where do I live?");
+    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
+  });
+
+  it("refuses a malformed token by name", async () => {
+    const res = await turn(second, uniqueId("ryw-bad"), "hi", { "X-Session-Sync": "a b" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe("X-Session-Sync");
+  });
+});
