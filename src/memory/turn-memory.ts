@@ -132,6 +132,23 @@ export class TurnMemory {
     return memory;
   }
 
+  /**
+   * Waits, up to `ms`, until the session shows `previousResponse`: true when it does. Only a
+   * chained turn whose load did not find its previous response asks: on Upstash Global the
+   * replica may not have that turn's save yet, and this client's token (the load's answer's) makes
+   * the next read wait for the primary's writes so far, the previous save among them.
+   */
+  async waitForResponse({ user, session, previousResponse }: TurnTarget, ms: number): Promise<boolean> {
+    if (!session || !previousResponse) return false;
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const held = await withRedis("load", () => this.redis.hexists(keys.responses(user, session), previousResponse));
+      if (Number(held) === 1) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   private async loadProfile(user: string, memory: LoadedMemory): Promise<void> {
     try {
       const store = await this.profiles!();

@@ -26,3 +26,12 @@ export async function loadTurn(config: Config, store: TurnMemory | undefined, ta
   const limitHeaders = await admitted;
   return { memory: await loading, limitHeaders };
 }
+
+/** The turn's reads again, without the rate limit (already counted): after waiting for a replica. */
+export async function reloadMemory(config: Config, store: TurnMemory, target: TurnTarget): Promise<LoadedMemory> {
+  const batch = store.batch();
+  const loading = store.load(target, config.window.maxMessages - 1, batch);
+  loading.catch(() => {});
+  await batch.flush().catch(() => {});
+  return loading;
+}

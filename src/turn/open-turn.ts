@@ -14,9 +14,12 @@ import { upstreamClient } from "../upstream/client";
 import { learnPreferences } from "../memory/learn-preferences";
 import { profileStore } from "../memory/profile-store";
 import { loadTokenizer } from "../tokenizer-sdk";
-import { loadTurn } from "./load";
+import { loadTurn, reloadMemory } from "./load";
 import { buildSystemMessage } from "./prompt";
 import { slideWindow } from "./window";
+
+/** How long a chained turn waits for a replica to show its previous response before that is a 404. */
+const CHAIN_WAIT_MS = 2000;
 
 export interface TurnOptions {
   config: Config;
@@ -87,7 +90,14 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   const redis = session ? turnRedis(config, options.syncToken) : undefined;
   const store = session || config.cosmos ? turnMemory(config, options.background, redis) : undefined;
 
-  const { memory, limitHeaders } = await timing.measure("memory", () => loadTurn(config, store, target));
+  const loaded = await timing.measure("memory", () => loadTurn(config, store, target));
+  const { limitHeaders } = loaded;
+  let memory = loaded.memory;
+  // A chain from a response the session does not show: gone, or on a replica that has not got the
+  // save yet (it ran in another region). Wait a little for it; only such turns pay for this.
+  if (store && target.previousResponse && !memory.holdsPreviousResponse && !memory.committedReply) {
+    if (await timing.measure("replica", () => store.waitForResponse(target, CHAIN_WAIT_MS))) memory = await reloadMemory(config, store, target);
+  }
   // Stored history is authoritative; the client's copy only starts a session that has none.
   const fresh = memory.appended === 0;
   const seed = fresh ? options.earlier : [];

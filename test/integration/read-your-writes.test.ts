@@ -19,21 +19,21 @@ const LAG_MS = 1500;
 describe("read-your-writes across isolates, with replica lag", () => {
   let upstash: UpstashServer;
   let mock: MockLlm;
-  let first: Stack;
-  let second: Stack;
+  let isolateA: Stack;
+  let isolateB: Stack;
 
   beforeAll(async () => {
     upstash = await startUpstashServer({ token: TOKEN, replicaLagMs: LAG_MS });
     mock = await startMockLlm({ apiKey: MOCK_KEY });
     const env = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TOKEN };
-    [first, second] = await Promise.all([
+    [isolateA, isolateB] = await Promise.all([
       startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env }),
       startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env }),
     ]);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([first?.stop(), second?.stop()]);
+    await Promise.all([isolateA?.stop(), isolateB?.stop()]);
     await mock?.close();
     await upstash?.close();
   });
@@ -47,12 +47,12 @@ describe("read-your-writes across isolates, with replica lag", () => {
 
   it("sees the previous turn at once in another isolate when the client echoes X-Session-Sync", async () => {
     const user = uniqueId("ryw");
-    const one = await turn(first, user, "I live in Porto");
+    const one = await turn(isolateA, user, "I live in Porto");
     expect(one.status).toBe(200);
     const sync = one.headers.get("X-Session-Sync");
     expect(sync).toBeTruthy();
     const started = Date.now();
-    const two = await turn(second, user, "Where do I live?", { "X-Session-Sync": sync! });
+    const two = await turn(isolateB, user, "Where do I live?", { "X-Session-Sync": sync! });
     const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
     expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
     // It waited for the replica instead of answering without the first turn.
@@ -61,26 +61,40 @@ describe("read-your-writes across isolates, with replica lag", () => {
 
   it("carries the token at the end of a stream, whose headers left before the save", async () => {
     const user = uniqueId("ryw-stream");
-    const one = await turn(first, user, "I live in Lisbon", {}, true);
+    const one = await turn(isolateA, user, "I live in Lisbon", {}, true);
     const sse = await one.text();
     const sync = /^: session-sync (.+)$/m.exec(sse)?.[1];
     expect(sync).toBeTruthy();
     expect(sse.indexOf(": session-sync")).toBeLessThan(sse.indexOf("data: [DONE]"));
-    const two = await turn(second, user, "Where do I live?", { "X-Session-Sync": sync! });
+    const two = await turn(isolateB, user, "Where do I live?", { "X-Session-Sync": sync! });
     const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
     expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
   });
 
   it("sees the previous turn in the same isolate with no echo: the isolate starts from its latest save", async () => {
     const user = uniqueId("ryw-same");
-    expect((await turn(first, user, "I live in Faro")).status).toBe(200);
-    const two = await turn(first, user, "Where do I live?");
+    expect((await turn(isolateA, user, "I live in Faro")).status).toBe(200);
+    const two = await turn(isolateA, user, "Where do I live?");
     const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
     expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
   });
 
+  it("chains Responses across isolates by previous_response_id alone, streamed or not", async () => {
+    const user = uniqueId("ryw-responses");
+    const respond = (worker: Stack, body: object) =>
+      fetch(`${worker.url}/v1/responses`, { method: "POST", headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "X-User-Id": user }, body: JSON.stringify({ model: "mock-small", ...body }) });
+    const first = (await (await respond(isolateA, { input: "I live in Braga" })).json()) as { id: string };
+    const second = (await (await respond(isolateB, { input: "Where do I live?", previous_response_id: first.id })).json()) as { id: string; output: Array<{ content: Array<{ text: string }> }> };
+    expect(second.output[0]!.content[0]!.text).toContain("I can see 2 earlier messages");
+    // Streamed, the id leaves before the save: the chained turn finds the save all the same.
+    const streamed = await (await respond(isolateA, { input: "And my name is Ada", previous_response_id: second.id, stream: true })).text();
+    const completed = JSON.parse(streamed.trim().split("\n").at(-1)!.slice(6)) as { response: { id: string } };
+    const third = (await (await respond(isolateB, { input: "Who am I?", previous_response_id: completed.response.id })).json()) as { output: Array<{ content: Array<{ text: string }> }> };
+    expect(third.output[0]!.content[0]!.text).toContain("I can see 6 earlier messages");
+  });
+
   it("refuses a malformed token by name", async () => {
-    const res = await turn(second, uniqueId("ryw-bad"), "hi", { "X-Session-Sync": "a b" });
+    const res = await turn(isolateB, uniqueId("ryw-bad"), "hi", { "X-Session-Sync": "a b" });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { param: string } }).error.param).toBe("X-Session-Sync");
   });
