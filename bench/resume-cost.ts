@@ -1,0 +1,78 @@
+/**
+ * `npx tsx bench/resume-cost.ts`: what each way of making replies resumable would add to every
+ * turn, measured under Miniflare. The widget today completes a dropped reply from the saved turn,
+ * which adds nothing to a turn that never drops; the alternatives would pay on every turn:
+ *   - a Durable Object per session owning the generation: one DO request per turn (at least);
+ *   - chunks in Upstash: one more Upstash write per turn (at least; more for a long reply).
+ * Each is timed as a worker that does only that, against a worker that does nothing. Locally a DO
+ * is in the same process; in production it lives in one place, and a turn from a far colo pays a
+ * round trip to it on top.
+ */
+import type { Readable } from "node:stream";
+import { Miniflare } from "miniflare";
+import { freePort } from "../dev/ports";
+import { startUpstashServer } from "../dev/upstash/server";
+import { percentile } from "./measure";
+import { childrenNamed, cpuMsOfTree } from "./proc";
+
+const N = Number(process.env.BENCH_TURNS ?? 400);
+
+const script = `
+export class Session {
+  constructor(state) { this.state = state; }
+  async fetch(request) { return new Response(String(((await this.state.storage.get("n")) ?? 0) + 1)); }
+}
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/do") return env.SESSION.get(env.SESSION.idFromName("s-" + url.searchParams.get("s"))).fetch("https://do/");
+    if (url.pathname === "/upstash") {
+      const res = await fetch(env.UPSTASH + "/pipeline", { method: "POST", headers: { Authorization: "Bearer t" }, body: JSON.stringify([["RPUSH", "chunks:" + url.searchParams.get("s"), "a chunk of a reply"], ["EXPIRE", "chunks:" + url.searchParams.get("s"), "60"]]) });
+      return new Response(await res.text());
+    }
+    return new Response("ok");
+  },
+};`;
+
+async function main() {
+  const upstash = await startUpstashServer({ token: "t" });
+  const before = new Set(childrenNamed(process.pid, "workerd"));
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    durableObjects: { SESSION: "Session" },
+    bindings: { UPSTASH: upstash.url },
+    compatibilityDate: "2026-04-20",
+    host: "127.0.0.1",
+    port: await freePort(),
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => (stdout.resume(), stderr.resume()),
+  });
+  const url = String(await mf.ready).replace(/\/$/, "");
+  const pid = childrenNamed(process.pid, "workerd").find((p) => !before.has(p))!;
+  const result: Record<string, { p50_ms: number; workerd_cpu_ms_per_req: number }> = {};
+  for (const path of ["/", "/do", "/upstash"]) {
+    for (let i = 0; i < 50; i++) await (await fetch(`${url}${path}?s=${i % 20}`)).text();
+    const samples: number[] = [];
+    const cpu0 = cpuMsOfTree(pid);
+    for (let i = 0; i < N; i++) {
+      const started = performance.now();
+      await (await fetch(`${url}${path}?s=${i % 20}`)).text();
+      samples.push(performance.now() - started);
+    }
+    // The worker's runtime only (a DO runs in it too; the Upstash server's own work is not counted).
+    const cpu = cpuMsOfTree(pid) - cpu0;
+    result[path === "/" ? "nothing" : path.slice(1)] = { p50_ms: Number(percentile(samples, 50).toFixed(2)), workerd_cpu_ms_per_req: Number((cpu / N).toFixed(3)) };
+  }
+  const added = (name: string) => ({
+    p50_ms: Number((result[name]!.p50_ms - result.nothing!.p50_ms).toFixed(2)),
+    workerd_cpu_ms: Number((result[name]!.workerd_cpu_ms_per_req - result.nothing!.workerd_cpu_ms_per_req).toFixed(3)),
+  });
+  console.log(JSON.stringify({ measured: result, added_per_turn: { durable_object_request: added("do"), upstash_write: added("upstash") } }, null, 2));
+  await mf.dispose();
+  await upstash.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
