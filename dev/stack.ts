@@ -30,6 +30,8 @@ export interface StackOptions {
   workerOutput?: boolean;
   /** Also append the worker's output to this file (tests read what the worker logged). */
   workerLogFile?: string;
+  /** Rebuild and reload the worker when src/ changes (default true; tests turn it off: nothing changes under them). */
+  watch?: boolean;
 }
 
 export interface Stack {
@@ -172,7 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // wrangler dev through its API, with the inspector off (dev/worker-process.ts says why).
     const child = spawn(process.execPath, ["--import", "tsx", WORKER_PROCESS, config, "127.0.0.1", String(port), envFile], {
       cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0", ...(options.watch === false ? { CONCIERGE_WATCH: "off" } : {}) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const collect = (chunk: Buffer) => {
