@@ -1,3 +1,4 @@
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../../dev/stack";
 import { startMockLlm, type MockLlm } from "../../dev/mock-llm/server";
@@ -91,6 +92,19 @@ describe("read-your-writes across isolates, with replica lag", () => {
     const completed = JSON.parse(streamed.trim().split("\n").at(-1)!.slice(6)) as { response: { id: string } };
     const third = (await (await respond(isolateB, { input: "Who am I?", previous_response_id: completed.response.id })).json()) as { output: Array<{ content: Array<{ text: string }> }> };
     expect(third.output[0]!.content[0]!.text).toContain("I can see 6 earlier messages");
+  });
+
+  it("works from the openai SDK as the README shows: .withResponse(), then the header echoed", async () => {
+    const user = uniqueId("ryw-sdk");
+    const sdk = (worker: Stack) => new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: KEY, maxRetries: 0, defaultHeaders: { "X-User-Id": user } });
+    const headers: Record<string, string> = { "X-Session-Id": "trip-planning" };
+    const { response } = await sdk(isolateA)
+      .chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: "I'm going to Lisbon." }] }, { headers })
+      .withResponse();
+    const sync = response.headers.get("X-Session-Sync");
+    if (sync) headers["X-Session-Sync"] = sync;
+    const next = await sdk(isolateB).chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: "Where was I going?" }] }, { headers });
+    expect(next.choices[0]!.message.content).toContain("I can see 2 earlier messages");
   });
 
   it("refuses a malformed token by name", async () => {
