@@ -18,8 +18,7 @@ const worker = await unstable_startWorker({
   dev: {
     server: { hostname, port: Number(port) },
     inspector: inspectorPort ? { hostname: "127.0.0.1", port: inspectorPort } : false,
-    // Off for the test stack (CONCIERGE_WATCH=off): a reload would hold requests in flight.
-    watch: process.env.CONCIERGE_WATCH !== "off",
+    watch: true,
   },
 });
 await worker.ready;

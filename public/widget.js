@@ -11,6 +11,10 @@
   if (!script) return;
   const endpoint = (script.dataset.endpoint || new URL(script.src).origin).replace(/\/+$/, "");
   const tokenUrl = script.dataset.tokenUrl;
+  if (!tokenUrl) {
+    console.error("concierge widget: data-token-url is required (your backend's endpoint that mints widget tokens)");
+    return;
+  }
   const title = script.dataset.title || "Chat";
 
   const STYLE = `
@@ -70,19 +74,37 @@
   ]);
   root.append(el("style", { text: STYLE }), launcher, panel);
 
-  const state = { token: null, expiresAt: 0, session: null, sync: null, restored: false, busy: false };
+  const state = { token: null, expiresAt: 0, session: null, sync: null, restoring: null, busy: false };
+
+  // Storage may be blocked or full; the widget then simply forgets across reloads.
+  const stored = {
+    get: (key) => {
+      try {
+        return localStorage.getItem(key);
+      } catch {
+        return null;
+      }
+    },
+    set: (key, value) => {
+      try {
+        localStorage.setItem(key, value);
+      } catch {
+        // not kept
+      }
+    },
+  };
 
   /** The sync token of the session's last saved turn, kept with the session across reloads. */
   const remember = (sync) => {
     state.sync = sync;
-    if (state.session) localStorage.setItem(`concierge.sync.${state.session}`, sync);
+    if (state.session) stored.set(`concierge.sync.${state.session}`, sync);
   };
 
   const open = () => {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     input.focus();
-    if (!state.restored) restore();
+    state.restoring ??= restore();
   };
   const shut = () => {
     panel.hidden = true;
@@ -94,16 +116,19 @@
   root.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !panel.hidden) {
       event.preventDefault();
+      event.stopPropagation();
       shut();
     }
   });
 
   const say = (text) => (status.textContent = text);
   const add = (role, text) => {
-    const item = el("li", { class: role, text });
+    // Who said it, for screen readers: colour and side say it to everyone else.
+    const said = el("span", { text });
+    const item = el("li", { class: role }, [el("span", { class: "visually-hidden", text: role === "user" ? "You: " : "Assistant: " }), said]);
     list.append(item);
     item.scrollIntoView({ block: "end" });
-    return item;
+    return said;
   };
 
   /** A widget token from the page's backend, renewed a minute before it expires (or when refused). */
@@ -130,9 +155,13 @@
     return new Failure("Something went wrong. Please try again.");
   }
 
-  /** A request to the proxy as this user; a refused token is renewed once. */
+  /**
+   * A request to the proxy as this user: a refused token is renewed once, and a sync token the
+   * proxy refuses (from a database that has since changed) is dropped once.
+   */
   async function call(path, init = {}) {
-    for (const renew of [false, true]) {
+    let renew = false;
+    for (let attempt = 0; ; attempt++) {
       const headers = {
         ...init.headers,
         Authorization: `Bearer ${await token(renew)}`,
@@ -140,7 +169,10 @@
         ...(state.sync ? { "X-Session-Sync": state.sync } : {}),
       };
       const response = await fetch(`${endpoint}${path}`, { ...init, headers });
-      if (response.status !== 401 || renew) return response;
+      if (attempt >= 2) return response;
+      if (response.status === 401 && !renew) renew = true;
+      else if (response.status === 400 && state.sync) state.sync = null;
+      else return response;
     }
   }
 
@@ -154,23 +186,23 @@
 
   /** The session this browser keeps for this user, and what it holds. */
   async function restore() {
-    state.restored = true;
     try {
       const key = `concierge.session.${endpoint}.${subjectOf(await token())}`;
-      state.session = localStorage.getItem(key);
-      state.sync = state.session && localStorage.getItem(`concierge.sync.${state.session}`);
+      state.session = stored.get(key);
+      state.sync = state.session && stored.get(`concierge.sync.${state.session}`);
       if (!state.session) {
         state.session = `w_${crypto.randomUUID().replaceAll("-", "")}`;
-        localStorage.setItem(key, state.session);
+        stored.set(key, state.session);
         return;
       }
       const response = await call(`/v1/sessions/${encodeURIComponent(state.session)}`);
       if (response.status === 404) return; // expired or forgotten: a fresh start
       if (!response.ok) throw failureOf(response);
       for (const message of (await response.json()).messages) {
-        if ((message.role === "user" || message.role === "assistant") && message.content) add(message.role, message.content);
+        if ((message.role === "user" || message.role === "assistant") && typeof message.content === "string" && message.content) add(message.role, message.content);
       }
     } catch (error) {
+      state.restoring = null; // try again with the next message
       say(error instanceof Failure ? error.message : "The chat could not connect. Please try again later.");
     }
   }
@@ -204,24 +236,32 @@
 
   /**
    * A reply cut off by a dropped connection, completed from the session once the proxy has saved
-   * it: the rest of the same reply, shown once (what was already shown is not repeated). The
-   * proxy finishes a turn whose client left (within the 30 s Workers grants it), so polling the
-   * session is all it takes, and a turn that never drops costs nothing more.
+   * it: the rest of the same reply, shown once (the saved reply begins with what was shown). The
+   * proxy finishes a turn whose client left (within the 30 s Workers grants it), so reading the
+   * session is all it takes, and a turn that never drops costs nothing more. Only the session's
+   * newest exchange can be it, and only if it begins with what was shown.
    */
-  async function resume(text, bubble) {
+  async function resume(text, bubble, attempts) {
     say("Connection lost. Reconnecting…");
-    for (let attempt = 0; attempt < 30; attempt++) {
-      await pause(attempt === 0 ? 300 : 1000);
+    const shown = bubble.textContent;
+    for (let attempt = 0, wait = 300; attempt < attempts; attempt++, wait = 1500) {
+      await pause(wait);
       try {
-        const response = await call(`/v1/sessions/${encodeURIComponent(state.session)}`);
-        if (!response.ok) continue;
+        const response = await call(`/v1/sessions/${encodeURIComponent(state.session)}`, { signal: AbortSignal.timeout(10_000) });
+        if (response.status === 429) {
+          wait = 1000 * (Number(response.headers.get("Retry-After")) || 5);
+          continue;
+        }
+        if (response.status === 401 || response.status === 403) return false;
+        if (!response.ok) continue; // 404: not saved yet (a new session), or 5xx: try again
         const { messages } = await response.json();
-        const asked = messages.findLastIndex((m, i) => m.role === "user" && m.content === text && messages[i + 1]?.role === "assistant");
-        if (asked === -1) continue;
-        // The whole reply, which begins with what was shown before the drop: nothing shows twice.
-        bubble.textContent = messages[asked + 1].content ?? "";
+        const [asked, answer] = messages.slice(-2);
+        if (asked?.role !== "user" || asked.content !== text || answer?.role !== "assistant") continue;
+        const reply = typeof answer.content === "string" ? answer.content : "";
+        if (!reply.startsWith(shown)) continue;
+        bubble.textContent = reply;
         bubble.removeAttribute("aria-busy");
-        announcer.textContent = bubble.textContent;
+        announcer.textContent = reply;
         say("");
         return true;
       } catch {
@@ -231,43 +271,69 @@
     return false;
   }
 
+  /** No byte for this long means the connection is gone, even if nothing said so. */
+  const STALL_MS = 30_000;
+
   async function ask(text) {
     state.busy = true;
     send.disabled = true;
     add("user", text);
     say("");
     let bubble;
+    const connection = new AbortController();
+    let stall;
+    const alive = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => connection.abort(), STALL_MS);
+    };
     try {
+      await (state.restoring ??= restore());
+      alive();
       const response = await call("/v1/chat/completions", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ stream: true, messages: [{ role: "user", content: text }] }),
+        signal: connection.signal,
       });
       if (!response.ok) throw failureOf(response);
+      // Without a session of its own yet (storage blocked, restore failed), keep the one the proxy started.
+      if (!state.session && response.headers.get("X-Session-Id")) state.session = response.headers.get("X-Session-Id");
       bubble = add("assistant", "");
       bubble.setAttribute("aria-busy", "true");
       let finished = false;
       for await (const data of events(response)) {
+        alive();
         if (data === "[DONE]") {
           finished = true;
           break;
         }
         const chunk = JSON.parse(data);
-        if (chunk.error) break;
+        // The proxy's own failure: nothing was saved, so there is nothing to resume.
+        if (chunk.error) throw new Failure("The answer could not be completed. Please send your message again.");
         bubble.textContent += chunk.choices?.[0]?.delta?.content ?? "";
       }
+      // Ended without [DONE] and without an error: the connection, not the proxy, gave out.
+      if (!finished) throw new Error("cut off");
       bubble.removeAttribute("aria-busy");
-      if (!finished) throw new Failure("The answer was interrupted. Please send your message again.");
       announcer.textContent = bubble.textContent;
     } catch (error) {
-      // The connection dropped mid-reply: the proxy goes on and saves the turn; wait for it there.
-      if (bubble && !(error instanceof Failure) && (await resume(text, bubble))) return;
+      // The connection dropped: the proxy goes on and saves the turn, so wait for it there.
+      if (!(error instanceof Failure) && state.session) {
+        // A reply that had begun is surely being saved: wait for it (30 s). One that had not may
+        // never have left the page (offline, or a page whose origin the proxy refuses): look briefly.
+        const begun = bubble !== undefined;
+        bubble ??= add("assistant", "");
+        if (await resume(text, bubble, begun ? 20 : 4)) return;
+      }
       bubble?.removeAttribute("aria-busy");
-      say(error instanceof Failure ? error.message : "The connection was lost. Please check your network and try again.");
+      if (bubble && !bubble.textContent) bubble.parentElement.remove(); // no reply to show at all
+      say(error instanceof Failure ? error.message : "The connection was lost, and the answer could not be recovered. Please send your message again.");
     } finally {
+      clearTimeout(stall);
       state.busy = false;
       send.disabled = false;
-      input.focus();
+      // Back to the input only if the visitor is still in the widget (or focus fell off the disabled button).
+      if (!panel.hidden && (root.activeElement || document.activeElement === document.body)) input.focus();
     }
   }
 

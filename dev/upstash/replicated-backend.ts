@@ -1,8 +1,8 @@
 import type { Backend, Outcome, Reply } from "./backend";
 
 /**
- * Commands that change data. Everything else reads. (The worker, its rate limiter and the tests
- * send no other writes; a write missing here would be read from the replica, never lost.)
+ * Commands that change data; everything else reads. A write missing here would run on the replica
+ * only, so this lists every write the embedded backend has (memory/commands.ts).
  */
 const WRITES = new Set(["set", "del", "rpush", "ltrim", "lrem", "incrby", "expire", "pexpire", "zadd", "zrem", "zremrangebyscore", "hset", "hdel", "eval", "evalsha", "flushall", "flushdb"]);
 

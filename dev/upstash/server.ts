@@ -19,7 +19,7 @@ export interface UpstashServerOptions {
   /**
    * Model Upstash Global: reads served by a replica that applies writes this many ms late, unless
    * the request carries a sync token at least as new (replicated-backend.ts). Off when unset or 0.
-   * Over redis-server the replica is its database 1, emptied at start.
+   * Over redis-server the replica is the next database, emptied at start.
    */
   replicaLagMs?: number;
 }
@@ -64,18 +64,16 @@ export async function startUpstashServer(options: UpstashServerOptions): Promise
 
 /** The store: one backend, or a primary and its lagging replica (a session per request). */
 async function openBackend(options: UpstashServerOptions): Promise<Backend | ReplicatedBackend> {
-  const open = (db: number) => (options.redisUrl ? createRedisBackend(withDatabase(options.redisUrl, db)) : createMemoryBackend());
-  if (!options.replicaLagMs) return open(0);
-  const replica = open(1);
-  if (options.redisUrl) await replica.exec(["FLUSHDB"]);
-  return createReplicatedBackend(open(0), replica, options.replicaLagMs);
-}
-
-function withDatabase(url: string, db: number): string {
-  const parsed = new URL(url);
-  if (db === 0) return url;
-  parsed.pathname = `/${db}`;
-  return parsed.toString();
+  const { redisUrl, replicaLagMs } = options;
+  if (!replicaLagMs) return redisUrl ? createRedisBackend(redisUrl) : createMemoryBackend();
+  if (!redisUrl) return createReplicatedBackend(createMemoryBackend(), createMemoryBackend(), replicaLagMs);
+  // The replica is the next database of the same redis-server, emptied: it holds only what is
+  // written after the start (keys already in the primary are not on it).
+  const url = new URL(redisUrl);
+  url.pathname = `/${(Number(url.pathname.slice(1)) || 0) + 1}`;
+  const replica = createRedisBackend(url.toString());
+  await replica.exec(["FLUSHDB"]);
+  return createReplicatedBackend(createRedisBackend(redisUrl), replica, replicaLagMs);
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

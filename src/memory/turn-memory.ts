@@ -133,20 +133,15 @@ export class TurnMemory {
   }
 
   /**
-   * Waits, up to `ms`, until the session shows `previousResponse`: true when it does. Only a
-   * chained turn whose load did not find its previous response asks: on Upstash Global the
-   * replica may not have that turn's save yet, and this client's token (the load's answer's) makes
-   * the next read wait for the primary's writes so far, the previous save among them.
+   * Asks once more whether the session holds `previousResponse`. Only a chained turn whose load did
+   * not find it asks: on Upstash Global the replica may not have that turn's save yet, and this
+   * client now carries the token of the load's answer (the primary's position then, the previous
+   * save included), so this read waits for the replica to catch up. A gone or foreign id costs
+   * one more round trip before its 404.
    */
-  async waitForResponse({ user, session, previousResponse }: TurnTarget, ms: number): Promise<boolean> {
+  async holdsResponse({ user, session, previousResponse }: TurnTarget): Promise<boolean> {
     if (!session || !previousResponse) return false;
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const held = await withRedis("load", () => this.redis.hexists(keys.responses(user, session), previousResponse));
-      if (Number(held) === 1) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    return Number(await withRedis("load", () => this.redis.hexists(keys.responses(user, session), previousResponse))) === 1;
   }
 
   private async loadProfile(user: string, memory: LoadedMemory): Promise<void> {

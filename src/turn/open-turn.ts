@@ -15,11 +15,9 @@ import { learnPreferences } from "../memory/learn-preferences";
 import { profileStore } from "../memory/profile-store";
 import { loadTokenizer } from "../tokenizer-sdk";
 import { loadTurn, reloadMemory } from "./load";
+import { isSyncToken } from "./sync-token";
 import { buildSystemMessage } from "./prompt";
 import { slideWindow } from "./window";
-
-/** How long a chained turn waits for a replica to show its previous response before that is a 404. */
-const CHAIN_WAIT_MS = 2000;
 
 export interface TurnOptions {
   config: Config;
@@ -87,16 +85,16 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     previousResponse: session ? options.previousResponse : undefined,
   };
   // A session turn's own Redis client: it carries the session's sync token in, and its save's out.
-  const redis = session ? turnRedis(config, options.syncToken) : undefined;
+  const redis = session ? turnRedis(config, options.user, session, options.syncToken) : undefined;
   const store = session || config.cosmos ? turnMemory(config, options.background, redis) : undefined;
 
   const loaded = await timing.measure("memory", () => loadTurn(config, store, target));
   const { limitHeaders } = loaded;
   let memory = loaded.memory;
   // A chain from a response the session does not show: gone, or on a replica that has not got the
-  // save yet (it ran in another region). Wait a little for it; only such turns pay for this.
+  // save yet (it ran in another region). Ask once more, waiting for the replica; only such turns pay.
   if (store && target.previousResponse && !memory.holdsPreviousResponse && !memory.committedReply) {
-    if (await timing.measure("replica", () => store.waitForResponse(target, CHAIN_WAIT_MS))) memory = await reloadMemory(config, store, target);
+    if (await timing.measure("replica", () => store.holdsResponse(target))) memory = await reloadMemory(config, store, target);
   }
   // Stored history is authoritative; the client's copy only starts a session that has none.
   const fresh = memory.appended === 0;
@@ -141,9 +139,9 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
       const earlier = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(budgetLeft(turn)) : undefined));
       if (earlier) standing = earlier;
       // What a client echoes to its next turn, which then reads this save wherever it runs.
-      if (redis?.readYourWritesSyncToken) {
+      if (redis?.readYourWritesSyncToken && isSyncToken(redis.readYourWritesSyncToken)) {
         headers.set("X-Session-Sync", redis.readYourWritesSyncToken);
-        rememberSave(config, redis.readYourWritesSyncToken);
+        rememberSave(config, options.user, session!, redis.readYourWritesSyncToken);
       }
       // Stored messages the window no longer shows and the summary does not yet hold: fold them.
       const firstKept = memory.firstPosition + window.dropped;

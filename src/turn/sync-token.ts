@@ -3,6 +3,11 @@ import { InvalidRequestError } from "../http/errors";
 /** Upstash's tokens are opaque; printable ASCII and bounded is all a client's echo needs to be. */
 const TOKEN = /^[\x21-\x7e]{1,512}$/;
 
+/** Whether a token Upstash answered with is one a client can echo back (and this proxy would take). */
+export function isSyncToken(token: string): boolean {
+  return TOKEN.test(token);
+}
+
 /**
  * The X-Session-Sync request header: the token the previous turn of this session answered with,
  * echoed by the client, or undefined. It makes this turn's reads wait until an Upstash Global

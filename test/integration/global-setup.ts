@@ -34,7 +34,7 @@ export default async function setup(project: TestProject) {
     devVars: false,
     workerOutput: process.env.WORKER_OUTPUT === "1",
     workerLogFile,
-    watch: false,
+    cli: true,
     env: {
       PORT: String(await freePort()),
       PROXY_API_KEYS: "sk-integration-1,sk-integration-2",

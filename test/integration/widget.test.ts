@@ -114,7 +114,8 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
 
   const openAllowed = (page: Page) => page.goto(allowed.url);
 
-  const history = async (page: Page) => page.locator("[data-concierge-widget] li").allTextContents();
+  /** What the conversation shows, without the speaker labels screen readers get. */
+  const history = async (page: Page) => page.locator("[data-concierge-widget] li > span:last-child").allTextContents();
 
   it("chats, streams the reply, and shows the conversation again after a reload", async () => {
     const page = await browser.newPage();
@@ -126,6 +127,8 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     await input.fill("Do you ship to Porto?");
     await input.press("Enter");
     await expect.poll(() => history(page), { timeout: 10_000 }).toEqual(["Do you ship to Porto?", expect.stringContaining('You said: "Do you ship to Porto?"')]);
+    // Who said what, for screen readers too.
+    expect(await page.locator("[data-concierge-widget] li").allTextContents()).toEqual(["You: Do you ship to Porto?", expect.stringMatching(/^Assistant: You said/)]);
     // Announced for screen readers once complete.
     await expect.poll(() => page.locator("[data-concierge-widget] [aria-live]").textContent()).toContain("You said");
 
@@ -196,7 +199,7 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
         await input.press("Enter");
         await expect.poll(() => page.getByRole("button", { name: "Send" }).isEnabled()).toBe(true);
       }
-      expect(await status.textContent()).toMatch(/Please wait \d+ seconds? and try again/);
+      await expect.poll(() => status.textContent()).toMatch(/Please wait \d+ seconds? and try again/);
     } finally {
       await page.close();
       hasty.server.close();
@@ -214,7 +217,7 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
       await page.getByRole("button", { name: "Ask us" }).click();
       await page.getByLabel("Your message").fill("[mock:words=80] tell me everything");
       await page.getByLabel("Your message").press("Enter");
-      const reply = page.locator("[data-concierge-widget] li.assistant");
+      const reply = page.locator("[data-concierge-widget] li.assistant > span:last-child");
       await expect.poll(() => reply.textContent(), { timeout: 10_000 }).toMatch(/word3/);
       line.cut();
       await expect.poll(() => page.locator("[data-concierge-widget] [role=status]").textContent()).toContain("Reconnecting");

@@ -10,7 +10,7 @@ export async function startSecondWorker(options: { apiKey: string; modelUrl: str
   const settings: StackOptions = {
     devVars: false,
     workerOutput: false,
-    watch: false,
+    cli: true,
     workerLogFile: options.workerLogFile,
     env: {
       PORT: String(await freePort()),
