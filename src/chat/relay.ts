@@ -1,4 +1,4 @@
-import { DeadlineExceeded } from "../http/deadline";
+import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { IdleDeadline } from "../http/idle-deadline";
 import { ApiError, UpstreamError } from "../http/errors";
 import { ReplyBuilder, type AssistantMessage, type ChunkLike } from "./reply";
@@ -72,11 +72,12 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
 
   // A write to a client that disconnected may never settle: stop waiting when the request's signal
   // says it left, or when it has not taken a chunk for as long as we would wait on the upstream.
-  const writing = new IdleDeadline(options.idleTimeoutMs, "a write to the client", options.clientGone);
+  // (A write waits on the client's signal too; one deadline per write keeps that simple, and
+  // writes are one per upstream read, not per event.)
   const send = async (text: string) => {
     if (clientGone) return;
     try {
-      await writing.wait(writer.write(encoder.encode(text)));
+      await withDeadline(writer.write(encoder.encode(text)), options.idleTimeoutMs, options.clientGone);
     } catch {
       clientGone = true;
       // End the response for a client that is still there but stopped reading.
@@ -169,7 +170,6 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
         await send(format.fail(failure));
       }
     } finally {
-      writing.stop();
       if (!clientGone) await writer.close().catch(() => {});
     }
   })();

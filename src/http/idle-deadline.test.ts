@@ -34,6 +34,18 @@ describe("IdleDeadline", () => {
     deadline.stop();
   });
 
+  it("leaves no rejection unhandled from work handed to it after it failed", async () => {
+    const unhandled: unknown[] = [];
+    const listener = (event: PromiseRejectionEvent) => unhandled.push(event.reason);
+    addEventListener("unhandledrejection", listener);
+    const deadline = new IdleDeadline(60_000, "the write");
+    deadline.stop();
+    await expect(deadline.wait(Promise.reject(undefined))).rejects.toBeInstanceOf(DeadlineExceeded);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    removeEventListener("unhandledrejection", listener);
+    expect(unhandled).toEqual([]);
+  });
+
   it("fails a wait still in progress when stopped", async () => {
     const deadline = new IdleDeadline(60_000, "the read");
     const waiting = deadline.wait(never);

@@ -1,8 +1,8 @@
 import { DeadlineExceeded } from "./deadline";
 
 /**
- * withDeadline for the many waits of one stream (each read from the upstream, each write to the
- * client): a wait fails once it has lasted `ms`, or the signal aborts. One timer serves them all:
+ * withDeadline for the many waits of one stream (each read from the upstream): a wait fails once
+ * it has lasted `ms`, or the signal aborts. One timer serves them all:
  * it is armed on the first wait and, when it fires while a wait is still young, re-armed for what
  * is left of it, so a stream of thousands of chunks sets a handful of timers, not two per chunk.
  * Waits are one at a time. Once one has failed every later one fails too: the stream is over.
@@ -27,7 +27,10 @@ export class IdleDeadline {
 
   /** `work`, unless it takes `ms` or the signal aborts first: then DeadlineExceeded. */
   async wait<T>(work: Promise<T>): Promise<T> {
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      work.catch(() => {}); // nobody waits on it any more; its failure must not go unhandled
+      throw this.failure;
+    }
     this.since = Date.now();
     this.timer ??= setTimeout(this.check, this.ms);
     try {
