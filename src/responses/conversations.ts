@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
@@ -13,15 +12,8 @@ import { toStoredMessage } from "../memory/stored-message";
 import { requestLimits } from "../chat/widget-policy";
 import { itemsOf } from "./items";
 import { pageOf } from "./list-page";
+import { schemas } from "./schema";
 import { translateInput } from "./translate-input";
-
-// Built on first use, like the Responses schemas: an isolate serving only chat never builds it.
-let createRequest: ReturnType<typeof buildCreateRequest> | undefined;
-const buildCreateRequest = () =>
-  z.object({
-    items: z.nullish(z.array(z.looseObject({ type: z.optional(z.string()) }))),
-    metadata: z.nullish(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(512)))),
-  });
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -35,13 +27,12 @@ export const conversationRoutes = new Hono<AppEnv>()
     const config = c.get("config");
     const caller = c.get("caller");
     const user = userOf(caller);
-    const parsed = (createRequest ??= buildCreateRequest()).safeParse(await readJsonBody(c.req.raw, config.limits.maxBodyBytes));
+    const parsed = schemas().createConversation.safeParse(await readJsonBody(c.req.raw, config.limits.maxBodyBytes));
     if (!parsed.success) throw invalidRequestFrom(parsed.error.issues);
     const items = parsed.data.items ?? [];
     const limits = requestLimits(caller, config);
     if (items.length > limits.maxMessages) throw new InvalidRequestError(`Too many items: at most ${limits.maxMessages} per request.`, { param: "items" });
     const metadata = parsed.data.metadata ?? {};
-    if (Object.keys(metadata).length > 16) throw new InvalidRequestError("metadata holds at most 16 keys.", { param: "metadata" });
     const translated = translateInput(items, undefined, "items");
     // A conversation holds what was said: references have nothing to hold, and instructions go with each response.
     if (translated.references.size > 0) throw new InvalidRequestError("item_reference items cannot start a conversation: send the items themselves.", { param: "items" });

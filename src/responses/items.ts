@@ -3,36 +3,45 @@ import type { ChatMessage } from "../chat/schema";
 import { messageText } from "../chat/text";
 import { newId } from "./ids";
 
-export interface MessageOutput {
+// Type aliases, not interfaces: listings hold them as plain records (ListedItem).
+export type MessageOutput = {
   type: "message";
   id: string;
   status: "in_progress" | "completed" | "incomplete";
   role: "assistant";
   content: Array<{ type: "output_text"; text: string; annotations: never[]; logprobs: never[] }>;
-}
+};
 
-export interface FunctionCallOutput {
+export type FunctionCallOutput = {
   type: "function_call";
   id: string;
   status: "in_progress" | "completed" | "incomplete";
   call_id: string;
   name: string;
   arguments: string;
-}
+};
 
 export type OutputItem = MessageOutput | FunctionCallOutput;
 
 export const outputText = (text: string) => ({ type: "output_text" as const, text, annotations: [], logprobs: [] });
 
-/** A reply as Responses output items: its text as one message, then one item per tool call. */
-export function outputOf(reply: AssistantMessage, session: string | undefined, status: OutputItem["status"] = "completed"): OutputItem[] {
+/**
+ * An assistant message as Responses items: its text as one message (an empty one when there are
+ * no tool calls either), then one item per tool call. `idOf` names each (`n`: the call's index).
+ */
+function assistantItems(message: AssistantMessage, idOf: (kind: "msg" | "fc", n: number) => string, status: OutputItem["status"]): OutputItem[] {
   const items: OutputItem[] = [];
-  const text = messageText(reply);
-  if (text || !reply.tool_calls?.length) items.push({ type: "message", id: newId("msg", session), status, role: "assistant", content: [outputText(text)] });
-  for (const call of reply.tool_calls ?? []) {
-    items.push({ type: "function_call", id: newId("fc", session), status, call_id: call.id, name: call.function?.name ?? "", arguments: call.function?.arguments ?? "" });
-  }
+  const text = messageText(message);
+  if (text || !message.tool_calls?.length) items.push({ type: "message", id: idOf("msg", 0), status, role: "assistant", content: [outputText(text)] });
+  message.tool_calls?.forEach((call, n) => {
+    items.push({ type: "function_call", id: idOf("fc", n), status, call_id: call.id, name: call.function?.name ?? "", arguments: call.function?.arguments ?? "" });
+  });
   return items;
+}
+
+/** A reply as Responses output items, with fresh ids that name its session. */
+export function outputOf(reply: AssistantMessage, session: string | undefined, status: OutputItem["status"] = "completed"): OutputItem[] {
+  return assistantItems(reply, (kind) => newId(kind, session), status);
 }
 
 export type ListedItem = Record<string, unknown> & { id: string; type: string };
@@ -47,16 +56,9 @@ export function itemsOf(messages: readonly ChatMessage[], idOf: (kind: "msg" | "
   messages.forEach((message, index) => {
     const id = (kind: "msg" | "fc" | "fco", call = 0) => idOf(kind, index, call);
     switch (message.role) {
-      case "assistant": {
-        const text = messageText(message);
-        if (text || !message.tool_calls?.length) {
-          items.push({ type: "message", id: id("msg"), status: "completed", role: "assistant", content: [outputText(text)] });
-        }
-        message.tool_calls?.forEach((call, n) => {
-          items.push({ type: "function_call", id: id("fc", n), status: "completed", call_id: call.id, name: call.function?.name ?? "", arguments: call.function?.arguments ?? "" });
-        });
+      case "assistant":
+        items.push(...assistantItems(message, id, "completed"));
         return;
-      }
       case "tool":
         items.push({ type: "function_call_output", id: id("fco"), status: "completed", call_id: message.tool_call_id, output: messageText(message) });
         return;

@@ -92,7 +92,13 @@ function build() {
     background: z.nullish(z.literal(false)),
   });
 
-  return { messageItem, functionCallItem, functionCallOutputItem, itemReference, functionTool, responsesRequest };
+  /** POST /v1/conversations: its first items (checked one by one, as input is) and its metadata. */
+  const createConversation = z.object({
+    items: z.nullish(z.array(z.looseObject({ type: z.optional(z.string()) }))),
+    metadata: z.nullish(metadata),
+  });
+
+  return { messageItem, functionCallItem, functionCallOutputItem, itemReference, functionTool, responsesRequest, createConversation };
 }
 
 let built: ReturnType<typeof build> | undefined;
