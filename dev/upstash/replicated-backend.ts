@@ -55,29 +55,21 @@ export function createReplicatedBackend(primary: Backend, replica: Backend, lagM
     kind: primary.kind,
     session(syncToken) {
       const carried = Math.min(Number(syncToken) || 0, position);
+      /** A read on the replica (once it has what the request's token names), or a write on the primary, replicated later. */
+      const serve = async <T>(write: boolean, run: (backend: Backend) => Promise<T>): Promise<T> => {
+        if (!write) {
+          await caughtUp(carried);
+          return run(replica);
+        }
+        const result = await run(primary);
+        replicate(++position, () => run(replica));
+        return result;
+      };
       return {
         kind: primary.kind,
         token: () => String(position),
-        async exec(command: string[]): Promise<Reply> {
-          if (!writes(command)) {
-            await caughtUp(carried);
-            return replica.exec(command);
-          }
-          const reply = await primary.exec(command);
-          const seq = ++position;
-          replicate(seq, () => replica.exec(command));
-          return reply;
-        },
-        async transaction(commands: string[][]): Promise<Outcome[]> {
-          if (!commands.some(writes)) {
-            await caughtUp(carried);
-            return replica.transaction(commands);
-          }
-          const outcomes = await primary.transaction(commands);
-          const seq = ++position;
-          replicate(seq, () => replica.transaction(commands));
-          return outcomes;
-        },
+        exec: (command: string[]): Promise<Reply> => serve(writes(command), (backend) => backend.exec(command)),
+        transaction: (commands: string[][]): Promise<Outcome[]> => serve(commands.some(writes), (backend) => backend.transaction(commands)),
         close: async () => {},
       };
     },
