@@ -2,9 +2,9 @@ import { DeadlineExceeded } from "./deadline";
 
 /**
  * withDeadline for the many waits of one stream (each read from the upstream): a wait fails once
- * it has lasted `ms`, or the signal aborts. One timer serves them all:
- * it is armed on the first wait and, when it fires while a wait is still young, re-armed for what
- * is left of it, so a stream of thousands of chunks sets a handful of timers, not two per chunk.
+ * it has lasted `ms`. One timer serves them all: it is armed on the first wait and, when it fires
+ * while a wait is still young, re-armed for what is left of it, so a stream of thousands of
+ * chunks sets a handful of timers, not one per chunk.
  * Waits are one at a time. Once one has failed every later one fails too: the stream is over.
  */
 export class IdleDeadline {
@@ -14,18 +14,13 @@ export class IdleDeadline {
   private rejectWait: ((error: DeadlineExceeded) => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failure: DeadlineExceeded | undefined;
-  private readonly onAbort = () => this.fail(new DeadlineExceeded(`${this.what} was called off`));
 
   constructor(
     private readonly ms: number,
     private readonly what: string,
-    private readonly signal?: AbortSignal,
-  ) {
-    if (signal?.aborted) this.onAbort();
-    else signal?.addEventListener("abort", this.onAbort, { once: true });
-  }
+  ) {}
 
-  /** `work`, unless it takes `ms` or the signal aborts first: then DeadlineExceeded. */
+  /** `work`, unless it takes `ms`: then DeadlineExceeded. */
   async wait<T>(work: Promise<T>): Promise<T> {
     if (this.failure) {
       work.catch(() => {}); // nobody waits on it any more; its failure must not go unhandled
@@ -44,10 +39,9 @@ export class IdleDeadline {
     }
   }
 
-  /** Clears the timer and the listener once the stream is over; a wait still in progress fails. */
+  /** Clears the timer once the stream is over; a wait still in progress fails. */
   stop(): void {
     clearTimeout(this.timer);
-    this.signal?.removeEventListener("abort", this.onAbort);
     this.fail(new DeadlineExceeded(`${this.what} was stopped`));
   }
 
