@@ -114,6 +114,20 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
 
   const openAllowed = (page: Page) => page.goto(allowed.url);
 
+  /** Each session of `who` with its stored messages, as the shop's backend (its API key) sees them. */
+  const storedSessions = async (who: string) => {
+    const headers = { Authorization: `Bearer ${KEY}`, "X-User-Id": who };
+    const { data } = (await (await fetch(`${worker.url}/v1/sessions`, { headers })).json()) as { data: Array<{ id: string }> };
+    return Promise.all(data.map(async ({ id }) => ((await (await fetch(`${worker.url}/v1/sessions/${id}`, { headers })).json()) as { messages: unknown[] }).messages));
+  };
+
+  /** Opens the widget and sends `text`, as a visitor would. */
+  const send = async (page: Page, text: string) => {
+    await page.getByRole("button", { name: "Ask us" }).click();
+    await page.getByLabel("Your message").fill(text);
+    await page.getByLabel("Your message").press("Enter");
+  };
+
   /** What the conversation shows, without the speaker labels screen readers get. */
   const history = async (page: Page) => page.locator("[data-concierge-widget] li > span:last-child").allTextContents();
 
@@ -136,10 +150,9 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     await page.getByRole("button", { name: "Ask us" }).click();
     await expect.poll(() => history(page)).toEqual(["Do you ship to Porto?", expect.stringContaining("You said")]);
     // Stored once: the session holds the one exchange.
-    const sessions = (await (await fetch(`${worker.url}/v1/sessions`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } })).json()) as { data: Array<{ id: string }> };
-    expect(sessions.data).toHaveLength(1);
-    const stored = (await (await fetch(`${worker.url}/v1/sessions/${sessions.data[0]!.id}`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } })).json()) as { messages: unknown[] };
-    expect(stored.messages).toHaveLength(2);
+    const sessions = await storedSessions(user);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toHaveLength(2);
 
     // Escape closes the panel and gives focus back to the launcher.
     await page.keyboard.press("Escape");
@@ -175,9 +188,7 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     try {
       const page = await browser.newPage();
       await page.goto(renewing.url);
-      await page.getByRole("button", { name: "Ask us" }).click();
-      await page.getByLabel("Your message").fill("still there?");
-      await page.getByLabel("Your message").press("Enter");
+      await send(page, "still there?");
       await expect.poll(() => history(page), { timeout: 10_000 }).toEqual(["still there?", expect.stringContaining("You said")]);
       expect(renewing.tokens()).toBe(2);
       await page.close();
@@ -214,9 +225,7 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     const dropping = await shop(line.url, reader, renewingPort);
     try {
       await page.goto(dropping.url);
-      await page.getByRole("button", { name: "Ask us" }).click();
-      await page.getByLabel("Your message").fill("[mock:words=80] tell me everything");
-      await page.getByLabel("Your message").press("Enter");
+      await send(page, "[mock:words=80] tell me everything");
       const reply = page.locator("[data-concierge-widget] li.assistant > span:last-child");
       await expect.poll(() => reply.textContent(), { timeout: 10_000 }).toMatch(/word3/);
       line.cut();
@@ -226,9 +235,7 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
       // The same reply, each word once, and the turn stored once.
       expect((await reply.textContent())!.match(/\bword1 /g)).toHaveLength(1);
       expect(await history(page)).toHaveLength(2);
-      const sessions = (await (await fetch(`${worker.url}/v1/sessions`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": reader } })).json()) as { data: Array<{ id: string }> };
-      const stored = (await (await fetch(`${worker.url}/v1/sessions/${sessions.data[0]!.id}`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": reader } })).json()) as { messages: unknown[] };
-      expect(stored.messages).toHaveLength(2);
+      expect((await storedSessions(reader))[0]).toHaveLength(2);
     } finally {
       await page.close();
       dropping.server.close();
@@ -242,13 +249,10 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     try {
       const page = await browser.newPage();
       await page.goto(elsewhere.url);
-      await page.getByRole("button", { name: "Ask us" }).click();
-      await page.getByLabel("Your message").fill("hello?");
-      await page.getByLabel("Your message").press("Enter");
+      await send(page, "hello?");
       await expect.poll(() => page.locator("[data-concierge-widget] [role=status]").textContent(), { timeout: 10_000 }).toMatch(/could not connect|connection was lost/);
       expect(await history(page)).toEqual(["hello?"]);
-      const sessions = (await (await fetch(`${worker.url}/v1/sessions`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": stranger } })).json()) as { data: unknown[] };
-      expect(sessions.data).toEqual([]);
+      expect(await storedSessions(stranger)).toEqual([]);
       await page.close();
     } finally {
       elsewhere.server.close();
