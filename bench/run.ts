@@ -7,7 +7,12 @@
  *   bare_hono   a Hono worker that only forwards (bench/bare-worker.ts): the floor of any proxy
  *   concierge_memory     concierge with memory on: a full window loaded every turn, profile cached
  *   concierge_stateless  concierge with X-Session-Store: false (the client sends the history)
+ *   concierge_memory_sync_do  memory on with SYNC_FALLBACK=durable-object: the bench's client echoes
+ *                        no sync token, so each turn asks the session's Durable Object for one
+ *                        and tells it the save's (locally the object is in the same process)
  *   portkey_1_15_2       @portkey-ai/gateway on Node, in front of the same mock
+ *   bare_hono_3_fetches  bare_hono plus a memory turn's two Upstash requests sent verbatim: what
+ *                        the runtime charges for concierge's three subrequests, with no code of ours
  * Per target and round: sequential non-streamed latency, time to first chunk streamed, requests/s
  * at 32 concurrent users, and CPU per request of its process tree (from /proc). Then: history of
  * 10 / 1,000 / 10,000 stored messages, Upstash requests per turn, the floor of one /pipeline and
@@ -99,14 +104,26 @@ async function main() {
     HISTORY_MAX_STORED: "10000",
   });
 
+  // Round trips, and a turn's exact Upstash requests replayed alone: the floor of the latency memory adds.
+  const counted = await concierge("concierge_counted", dist, bindings(counter.url));
+  const tripsUser = "bench-trips";
+  for (let i = 0; i < 21; i++) await timed(counted, turnOf(tripsUser, i, i % 2 === 1));
+  const trips = (await requestDetailsThrough(counter.url, `{${tripsUser}}`)).slice(2); // the first turn also reads Cosmos' miss
+  const perTurn = (path: string) => trips.filter((r) => r.path === path).length / 20;
+  const pipeline = trips.find((r) => r.path === "/pipeline")!;
+  const transaction = trips.find((r) => r.path === "/multi-exec")!;
+  await counted.stop();
+
   const targets: Target[] = [
     direct(mock.url, MOCK_KEY),
     await bare(mock.url, MOCK_KEY),
     await concierge("concierge_memory", dist, bindings(store.url)),
     await concierge("concierge_stateless", dist, bindings(store.url), { stateless: true }),
     await portkey(mock.url, MOCK_KEY),
+    await concierge("concierge_memory_sync_do", dist, bindings(store.url), { syncObjects: true }),
+    await bare(mock.url, MOCK_KEY, { upstashUrl: store.url, token: UPSTASH_TOKEN, load: pipeline.body, save: transaction.body }),
   ];
-  const [, , memory] = targets as [Target, Target, Target, Target, Target];
+  const [, , memory] = targets as [Target, Target, Target, ...Target[]];
   const stoppers = [...targets.map((t) => () => t.stop()), () => counter.close(), () => cosmos.close(), () => mock.close(), async () => store.stop(), async () => redis?.stop()];
 
   try {
@@ -132,15 +149,6 @@ async function main() {
       history[String(stored)] = await seqP50(memory, user, 100);
     }
 
-    // Round trips, and a turn's exact Upstash requests replayed alone: the floor of the latency memory adds.
-    const counted = await concierge("concierge_counted", dist, bindings(counter.url));
-    stoppers.push(() => counted.stop());
-    const tripsUser = "bench-trips";
-    for (let i = 0; i < 21; i++) await timed(counted, turnOf(tripsUser, i, i % 2 === 1));
-    const trips = (await requestDetailsThrough(counter.url, `{${tripsUser}}`)).slice(2); // the first turn also reads Cosmos' miss
-    const perTurn = (path: string) => trips.filter((r) => r.path === path).length / 20;
-    const pipeline = trips.find((r) => r.path === "/pipeline")!;
-    const transaction = trips.find((r) => r.path === "/multi-exec")!;
     const replay = async (path: string, body: string) => {
       const samples: number[] = [];
       for (let i = 0; i < TURNS; i++) {

@@ -41,13 +41,19 @@ function compatibility(): { compatibilityDate: string; compatibilityFlags: strin
 }
 
 /** A worker under the Miniflare API (no wrangler dev proxy in front), and the workerd process it runs in. */
-async function miniflare(modules: Array<{ path: string }>, modulesRoot: string, bindings: Record<string, string>): Promise<{ url: string; pid: number | undefined; dispose(): Promise<void> }> {
+async function miniflare(
+  modules: Array<{ path: string }>,
+  modulesRoot: string,
+  bindings: Record<string, string>,
+  durableObjects: Record<string, string> = {},
+): Promise<{ url: string; pid: number | undefined; dispose(): Promise<void> }> {
   const before = new Set(childrenNamed(process.pid, "workerd"));
   const mf = new Miniflare({
     modules: modules.map(({ path }) => ({ type: "ESModule" as const, path })),
     modulesRoot,
     ...compatibility(),
     bindings,
+    durableObjects,
     host: "127.0.0.1",
     port: await freePort(),
     // The worker logs a line per turn, as in production; the bench drains it unread.
@@ -72,9 +78,13 @@ export function buildConcierge(): string {
   return out;
 }
 
-export async function concierge(name: string, dist: string, bindings: Record<string, string>, options: { stateless?: boolean } = {}): Promise<Target> {
+/** stateless: the client sends the history. syncObjects: SYNC_FALLBACK=durable-object, as the bench's client echoes no sync token. */
+export async function concierge(name: string, dist: string, bindings: Record<string, string>, options: { stateless?: boolean; syncObjects?: boolean } = {}): Promise<Target> {
   const vendor = ["vendor/azure-cosmos.mjs", "vendor/o200k.mjs"].filter((file) => existsSync(join(dist, file)));
-  const worker = await miniflare([{ path: join(dist, "index.js") }, ...vendor.map((file) => ({ path: join(dist, file) }))], dist, bindings);
+  const modules = [{ path: join(dist, "index.js") }, ...vendor.map((file) => ({ path: join(dist, file) }))];
+  const worker = options.syncObjects
+    ? await miniflare(modules, dist, { ...bindings, SYNC_FALLBACK: "durable-object" }, { SESSION_SYNC: "SessionSync" })
+    : await miniflare(modules, dist, bindings);
   const apiKey = bindings.PROXY_API_KEYS!.split(",")[0]!.trim();
   return {
     name,
@@ -108,13 +118,15 @@ export function direct(modelUrl: string, apiKey: string): Target {
   };
 }
 
-export async function bare(modelUrl: string, apiKey: string): Promise<Target> {
+/** The bare passthrough; with `memoryTurn`, also a turn's two Upstash requests sent verbatim (bench/bare-worker.ts). */
+export async function bare(modelUrl: string, apiKey: string, memoryTurn?: { upstashUrl: string; token: string; load: string; save: string }): Promise<Target> {
   mkdirSync(CACHE, { recursive: true });
   const script = join(CACHE, "bare-worker.js");
   execFileSync(join(ROOT, "node_modules", ".bin", "esbuild"), [join(ROOT, "bench", "bare-worker.ts"), "--bundle", "--format=esm", "--minify", `--outfile=${script}`, "--log-level=error"]);
-  const worker = await miniflare([{ path: script }], CACHE, { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: apiKey });
+  const upstash: Record<string, string> = memoryTurn ? { UPSTASH_URL: memoryTurn.upstashUrl, UPSTASH_TOKEN: memoryTurn.token, LOAD_BODY: memoryTurn.load, SAVE_BODY: memoryTurn.save } : {};
+  const worker = await miniflare([{ path: script }], CACHE, { OPENAI_BASE_URL: modelUrl, OPENAI_API_KEY: apiKey, ...upstash });
   return {
-    name: "bare_hono",
+    name: memoryTurn ? "bare_hono_3_fetches" : "bare_hono",
     url: `${worker.url}/v1/chat/completions`,
     pid: worker.pid,
     request: (turn) => ({ headers: { "Content-Type": "application/json" }, body: withHistory(turn) }),

@@ -34,6 +34,8 @@ export interface StackOptions {
   workerLogFile?: string;
   /** Run the worker with `wrangler dev`'s CLI (inspector on, ~2.5 ms a subrequest) instead of its API: the test stacks do. */
   cli?: boolean;
+  /** Top-level wrangler settings to run the worker with instead of wrangler.toml's (a test's name and bindings). */
+  wrangler?: Record<string, unknown>;
 }
 
 export interface Stack {
@@ -168,7 +170,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // wrangler runs the worker from a config without [build] (see wrangler-dev-config.ts), so the
     // module that build makes is built here.
     await promisify(execFile)(process.execPath, [join(ROOT, "scripts", "build-vendor.mjs")], { cwd: ROOT });
-    const config = writeDevWranglerConfig(ROOT, dir);
+    const config = writeDevWranglerConfig(ROOT, dir, options.wrangler);
 
     const port = given.PORT ? Number(given.PORT) : 8787;
     const url = `http://127.0.0.1:${port}`;

@@ -22,7 +22,7 @@ interface RawConfig {
  * that build makes, src/vendor/, the stack builds itself before starting wrangler, and wrangler's
  * own bundler then watches src/ as usual. Deploys keep [build].
  */
-export function writeDevWranglerConfig(root: string, dir: string): string {
+export function writeDevWranglerConfig(root: string, dir: string, overrides: Record<string, unknown> = {}): string {
   const { rawConfig } = experimental_readRawConfig({ config: join(root, "wrangler.toml") }) as { rawConfig: RawConfig };
   const { build: _build, env: _env, ...config } = rawConfig;
   // Relative paths are read relative to the config file, which no longer sits in the root.
@@ -32,6 +32,7 @@ export function writeDevWranglerConfig(root: string, dir: string): string {
     main: fromRoot(config.main),
     base_dir: fromRoot(config.base_dir),
     ...(config.assets ? { assets: { ...config.assets, directory: fromRoot(config.assets.directory) } } : {}),
+    ...overrides,
   };
   const path = join(dir, "wrangler.json");
   writeFileSync(path, JSON.stringify(devConfig, null, 2));

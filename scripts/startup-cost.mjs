@@ -2,7 +2,8 @@
 // before its first request, measured in fresh Node processes (the same V8 as workerd), median of
 // several runs. Node's own costs are kept out of the number: the bundle is converted to CommonJS
 // (no ESM format detection) and the web globals Node loads lazily (fetch, streams) are touched
-// before the clock starts. `self` is defined because the bundle holds browser builds of SDKs.
+// before the clock starts. `self` is defined because the bundle holds browser builds of SDKs, and
+// `cloudflare:workers` (the runtime's own module, which the bundle imports) is a stub.
 // Usage: node scripts/startup-cost.mjs [dist/index.js] [runs]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -13,11 +14,19 @@ import { readFileSync } from "node:fs";
 
 const file = resolve(process.argv[2] ?? "dist/index.js");
 const runs = Number(process.argv[3] ?? 15);
-const cjs = join(mkdtempSync(join(tmpdir(), "startup-")), "worker.cjs");
+const dir = mkdtempSync(join(tmpdir(), "startup-"));
+const cjs = join(dir, "worker.cjs");
+const runtime = join(dir, "cloudflare-workers.cjs");
+writeFileSync(runtime, "exports.DurableObject = class DurableObject {};\n");
 writeFileSync(cjs, transformSync(readFileSync(file, "utf8"), { format: "cjs", loader: "js" }).code);
 
 const probe = `
 globalThis.self ??= globalThis;
+const Module = require("node:module");
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return request === "cloudflare:workers" ? ${JSON.stringify(runtime)} : resolveFilename.call(this, request, ...rest);
+};
 void [fetch, Request, Response, Headers, ReadableStream, TransformStream, crypto.subtle, require("node:util")];
 const t = performance.now();
 require(${JSON.stringify(cjs)});

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import type { SessionSyncObjects } from "./redis/session-sync";
 
 /** The range of each whole-number setting, by its schema: README.md states every one (a test checks). */
 const ranges = new Map<object, { min: number; max: number }>();
@@ -83,10 +84,14 @@ const schema = z.object({
   SUMMARY_MAX_TOKENS: int(16, 4096, 256),
   MEMORY_EXTRACTION: z._default(z.enum(["off", "on"]), "off"),
   MEMORY_MODEL: optionalText,
+  SYNC_FALLBACK: z._default(z.enum(["isolate", "durable-object"]), "isolate"),
 });
 
-/** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string. */
-export type Env = Partial<Record<keyof typeof schema.shape, string>>;
+/** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string, and the Durable Object. */
+export type Env = Partial<Record<keyof typeof schema.shape, string>> & {
+  /** Each session's latest save token, used with SYNC_FALLBACK=durable-object (wrangler.toml binds it). */
+  SESSION_SYNC?: SessionSyncObjects;
+};
 
 /** Every configuration name, so the local stack can pass through the ones set in its environment. */
 export const CONFIG_NAMES = Object.keys(schema.shape) as (keyof Env)[];
@@ -141,6 +146,8 @@ export interface Config {
   /** maxPerUser: live sessions a user keeps; beyond it the least recently active are forgotten. */
   sessions: { ttlSeconds: number; maxStored: number; maxPerUser: number };
   limits: { maxBodyBytes: number; maxMessages: number; maxMessageBytes: number; maxProfileBytes: number };
+  /** Where a turn whose client echoes no sync token finds the session's latest save, beyond its isolate (SYNC_FALLBACK). */
+  sessionSync: { objects: SessionSyncObjects; timeoutMs: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -169,6 +176,9 @@ function fromEnv(env: Env): Config {
   }
   // A widget may not pick what we pay for: without ALLOWED_MODELS, the one model the operator chose.
   const allowedModels = v.ALLOWED_MODELS.length > 0 || !widgetTokens ? v.ALLOWED_MODELS : [v.DEFAULT_MODEL];
+  if (v.SYNC_FALLBACK === "durable-object" && !env.SESSION_SYNC) {
+    throw new ConfigError("invalid configuration: SYNC_FALLBACK=durable-object needs the SESSION_SYNC Durable Object binding (wrangler.toml)");
+  }
   const maxAgeSeconds = v.JWT_MAX_AGE_SECONDS ?? v.WIDGET_TOKEN_MAX_TTL_SECONDS;
   if (v.WIDGET_TOKEN_MAX_TTL_SECONDS > maxAgeSeconds) {
     // Tokens minted for the longest lifetime allowed would be refused by our own verification.
@@ -225,6 +235,8 @@ function fromEnv(env: Env): Config {
     window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS, tokenizer: v.TOKENIZER },
     sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED, maxPerUser: v.MAX_SESSIONS_PER_USER },
     limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES, maxProfileBytes: v.PROFILE_MAX_BYTES },
+    // Bounded like a Redis command: the object is a round trip away, and a turn only waits so long.
+    sessionSync: v.SYNC_FALLBACK === "durable-object" && env.SESSION_SYNC ? { objects: env.SESSION_SYNC, timeoutMs: v.REDIS_TIMEOUT_MS } : undefined,
   };
 }
 

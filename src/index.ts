@@ -52,3 +52,4 @@ app.notFound((c) => errorResponse(new NotFoundError(`No route for ${c.req.method
 app.onError(errorResponse);
 
 export default app;
+export { SessionSync } from "./redis/session-sync-object";

@@ -274,6 +274,7 @@ export class SessionStore {
   }
 }
 
-export function sessionStore(config: Config): SessionStore {
-  return new SessionStore(redisClient(config), { ...config.sessions, profileCacheTtlSeconds: config.cosmos?.cacheTtlSeconds });
+/** The session store over the isolate's client, or over `redis` (a client holding a session's sync token). */
+export function sessionStore(config: Config, redis: Redis = redisClient(config)): SessionStore {
+  return new SessionStore(redis, { ...config.sessions, profileCacheTtlSeconds: config.cosmos?.cacheTtlSeconds });
 }

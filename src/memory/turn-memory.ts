@@ -270,7 +270,7 @@ function logProfileFailure(op: string, error: unknown): void {
   log("warn", "profile_unavailable", { op, reason: describeError(error) });
 }
 
-/** A turn's memory, over `redis` (a session turn's own client, see turnRedis) or the isolate's. */
+/** A turn's memory, over `redis` (a session turn's own client, see sessionRedis) or the isolate's. */
 export function turnMemory(config: Config, background: (work: Promise<unknown>) => void, redis: Redis = redisClient(config)): TurnMemory {
   const cosmos = config.cosmos;
   return new TurnMemory(redis, config, cosmos && (() => profileStore(cosmos)), background, sessionStore(config));

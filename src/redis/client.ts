@@ -46,36 +46,15 @@ export function redisClient(config: Config): Redis {
 }
 
 /**
- * A client of its own for one session turn. @upstash/redis keeps the sync token of its last answer
+ * A client of its own for one session turn (or read). @upstash/redis keeps the sync token of its last answer
  * and sends it with its next request, so its reads wait for its writes on an Upstash Global
  * replica; shared by an isolate's concurrent turns, that token would be any turn's. A turn's own
- * client starts from the token the client echoed (the session's last save, wherever it ran), else
- * the session's latest save in this isolate, and ends holding its own save's.
+ * client starts from the session's latest save (see sessionSyncToken) and ends holding its own.
  */
-export function turnRedis(config: Config, user: string, session: string, syncToken: string | undefined): Redis {
-  const settings = settingsOf(config);
-  const client = newClient(settings);
-  // Without an echo, this session's latest save in this isolate, if it was here.
-  const token = syncToken ?? latestSaves.get(settings)?.get(sessionKey(user, session));
-  if (token) client.readYourWritesSyncToken = token;
+export function sessionRedis(config: Config, syncToken: string | undefined): Redis {
+  const client = newClient(settingsOf(config));
+  if (syncToken) client.readYourWritesSyncToken = syncToken;
   return client;
-}
-
-/** Sessions whose latest save an isolate remembers: the most recently saved ones. */
-const REMEMBERED_SESSIONS = 1000;
-const latestSaves = new WeakMap<NonNullable<Config["redis"]>, Map<string, string>>();
-const sessionKey = (user: string, session: string) => `${user}\u0000${session}`;
-
-/** Remembers a session turn's save token for the session's next turn in this isolate that brings none. */
-export function rememberSave(config: Config, user: string, session: string, token: string): void {
-  if (!config.redis) return;
-  let saves = latestSaves.get(config.redis);
-  if (!saves) latestSaves.set(config.redis, (saves = new Map()));
-  const key = sessionKey(user, session);
-  // Newest last, so the first is the one to forget.
-  saves.delete(key);
-  saves.set(key, token);
-  if (saves.size > REMEMBERED_SESSIONS) saves.delete(saves.keys().next().value!);
 }
 
 /**

@@ -9,7 +9,8 @@ import { assertTurnFits, budgetLeft, fitSave } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { turnMemory, type ResponseRecord } from "../memory/turn-memory";
 import { foldSummary } from "../memory/fold-summary";
-import { redisClient, rememberSave, turnRedis } from "../redis/client";
+import { redisClient, sessionRedis } from "../redis/client";
+import { rememberSave, sessionSyncToken } from "../redis/session-sync";
 import { upstreamClient } from "../upstream/client";
 import { learnPreferences } from "../memory/learn-preferences";
 import { profileStore } from "../memory/profile-store";
@@ -85,7 +86,7 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     previousResponse: session ? options.previousResponse : undefined,
   };
   // A session turn's own Redis client: it carries the session's sync token in, and its save's out.
-  const redis = session ? turnRedis(config, options.user, session, options.syncToken) : undefined;
+  const redis = session ? sessionRedis(config, await sessionSyncToken(config, options.user, session, options.syncToken)) : undefined;
   const store = session || config.cosmos ? turnMemory(config, options.background, redis) : undefined;
 
   const loaded = await timing.measure("memory", () => loadTurn(config, store, target));
@@ -141,7 +142,7 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
       // What a client echoes to its next turn, which then reads this save wherever it runs.
       if (redis?.readYourWritesSyncToken && isSyncToken(redis.readYourWritesSyncToken)) {
         headers.set("X-Session-Sync", redis.readYourWritesSyncToken);
-        rememberSave(config, options.user, session!, redis.readYourWritesSyncToken);
+        await rememberSave(config, options.user, session!, redis.readYourWritesSyncToken);
       }
       // Stored messages the window no longer shows and the summary does not yet hold: fold them.
       const firstKept = memory.firstPosition + window.dropped;

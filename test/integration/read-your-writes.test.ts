@@ -72,6 +72,14 @@ describe("read-your-writes across isolates, with replica lag", () => {
     expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
   });
 
+  it("misses the previous turn in another isolate with no echo and no fallback: the replica has not got it yet", async () => {
+    const user = uniqueId("ryw-gap");
+    expect((await turn(isolateA, user, "I live in Évora")).status).toBe(200);
+    const two = await turn(isolateB, user, "Where do I live?");
+    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toContain("I can see 0 earlier messages");
+  });
+
   it("sees the previous turn in the same isolate with no echo: the isolate starts from its latest save", async () => {
     const user = uniqueId("ryw-same");
     expect((await turn(isolateA, user, "I live in Faro")).status).toBe(200);
@@ -111,5 +119,67 @@ describe("read-your-writes across isolates, with replica lag", () => {
     const res = await turn(isolateB, uniqueId("ryw-bad"), "hi", { "X-Session-Sync": "a b" });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { param: string } }).error.param).toBe("X-Session-Sync");
+  });
+});
+
+/**
+ * SYNC_FALLBACK=durable-object across two isolates that share the SessionSync objects, as every
+ * isolate of a deployed worker does: locally, one worker defines them and the other binds to it
+ * through wrangler's dev registry.
+ */
+describe("read-your-writes across isolates for clients that echo nothing (SYNC_FALLBACK=durable-object)", () => {
+  let upstash: UpstashServer;
+  let mock: MockLlm;
+  let owner: Stack;
+  let other: Stack;
+
+  beforeAll(async () => {
+    upstash = await startUpstashServer({ token: TOKEN, replicaLagMs: LAG_MS });
+    mock = await startMockLlm({ apiKey: MOCK_KEY });
+    const env = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TOKEN, SYNC_FALLBACK: "durable-object" };
+    const name = `concierge-ryw-${process.pid}`;
+    owner = await startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env, wrangler: { name } });
+    other = await startSecondWorker({
+      apiKey: KEY,
+      modelUrl: mock.url,
+      modelKey: MOCK_KEY,
+      env,
+      wrangler: { name: `${name}-other`, durable_objects: { bindings: [{ name: "SESSION_SYNC", class_name: "SessionSync", script_name: name }] }, migrations: [] },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([owner?.stop(), other?.stop()]);
+    await mock?.close();
+    await upstash?.close();
+  });
+
+  const turn = (worker: Stack, user: string, session: string, content: string, stream = false) =>
+    fetch(`${worker.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "X-User-Id": user, "X-Session-Id": session },
+      body: JSON.stringify({ stream, messages: [{ role: "user", content }] }),
+    });
+  const seen = async (res: Response) => ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
+
+  it("sees the previous turn at once in the other isolate, either way round, streamed or not", async () => {
+    const user = uniqueId("ryw-do");
+    expect((await (await turn(owner, user, "s", "I live in Porto", true)).text())).toContain("data: [DONE]");
+    expect(await seen(await turn(other, user, "s", "Where do I live?"))).toContain("I can see 2 earlier messages");
+    expect(await seen(await turn(owner, user, "s", "And my name?"))).toContain("I can see 4 earlier messages");
+  });
+
+  it("keeps each session's token to itself", async () => {
+    const user = uniqueId("ryw-do-apart");
+    expect((await turn(owner, user, "one", "I live in Braga")).status).toBe(200);
+    // A session the object knows nothing of reads as it would without the fallback: nothing to wait for.
+    expect(await seen(await turn(other, user, "two", "Where do I live?"))).toContain("I can see 0 earlier messages");
+  });
+
+  it("lets the session API read a turn that ran in the other isolate", async () => {
+    const user = uniqueId("ryw-do-api");
+    expect((await turn(owner, user, "s", "I live in Faro")).status).toBe(200);
+    const res = await fetch(`${other.url}/v1/sessions/s`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } });
+    expect(((await res.json()) as { messages: unknown[] }).messages).toHaveLength(2);
   });
 });

@@ -6,12 +6,13 @@ import { stack } from "./context";
  * A worker of its own, for settings the shared one must not have (they would change what other
  * test files see), on the shared Upstash server and Cosmos emulator, with the model at `modelUrl`.
  */
-export async function startSecondWorker(options: { apiKey: string; modelUrl: string; modelKey: string; env: Record<string, string>; workerLogFile?: string }): Promise<Stack> {
+export async function startSecondWorker(options: { apiKey: string; modelUrl: string; modelKey: string; env: Record<string, string>; workerLogFile?: string; wrangler?: Record<string, unknown> }): Promise<Stack> {
   const settings: StackOptions = {
     devVars: false,
     workerOutput: false,
     cli: true,
     workerLogFile: options.workerLogFile,
+    wrangler: options.wrangler,
     env: {
       PORT: String(await freePort()),
       PROXY_API_KEYS: options.apiKey,

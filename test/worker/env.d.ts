@@ -3,4 +3,7 @@ declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("../../src/index");
   }
+  interface Env {
+    SESSION_SYNC: DurableObjectNamespace<import("../../src/redis/session-sync-object").SessionSync>;
+  }
 }

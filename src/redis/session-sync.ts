@@ -1,0 +1,63 @@
+import type { Config } from "../config";
+import { withDeadline } from "../http/deadline";
+import { describeError, log } from "../http/log";
+
+/**
+ * The SESSION_SYNC binding, as far as a turn uses it: one SessionSync object per session. (Typed
+ * here by shape, so code that runs in Node, the local stack, can read Config without the Workers
+ * runtime's types.)
+ */
+export interface SessionSyncObjects<Id = unknown> {
+  idFromName(name: string): Id;
+  get(id: Id): { latest(): Promise<string | null>; saved(token: string, ttlSeconds: number): Promise<void> };
+}
+
+/** Sessions whose latest save an isolate remembers: the most recently saved ones. */
+const REMEMBERED_SESSIONS = 1000;
+const latestSaves = new WeakMap<Config, Map<string, string>>();
+const sessionKey = (user: string, session: string) => `${user}\u0000${session}`;
+
+/**
+ * The sync token a session turn's reads start from, so they wait for the session's latest save on
+ * an Upstash Global replica: the one the client echoed (X-Session-Sync); else, with
+ * SYNC_FALLBACK=durable-object, the one the session's Durable Object holds, wherever that save
+ * ran; else the session's latest save in this isolate, if it ran here.
+ */
+export async function sessionSyncToken(config: Config, user: string, session: string, echoed: string | undefined): Promise<string | undefined> {
+  if (echoed) return echoed;
+  const remembered = latestSaves.get(config)?.get(sessionKey(user, session));
+  if (!config.sessionSync) return remembered;
+  try {
+    const { objects } = config.sessionSync;
+    const stub = objects.get(objects.idFromName(sessionKey(user, session)));
+    return (await withDeadline(stub.latest(), config.sessionSync.timeoutMs, undefined, "session sync read")) ?? remembered;
+  } catch (error) {
+    // The turn goes on as the isolate knows it: read-your-writes as without the fallback.
+    log("warn", "session_sync_failed", { op: "read", error: describeError(error) });
+    return remembered;
+  }
+}
+
+/**
+ * Remembers a turn's save token for the session's next turn that brings none: in this isolate,
+ * and with SYNC_FALLBACK=durable-object in the session's Durable Object, before the answer ends
+ * (the client may send its next turn as soon as it has the answer).
+ */
+export async function rememberSave(config: Config, user: string, session: string, token: string): Promise<void> {
+  let saves = latestSaves.get(config);
+  if (!saves) latestSaves.set(config, (saves = new Map()));
+  const key = sessionKey(user, session);
+  // Newest last, so the first is the one to forget.
+  saves.delete(key);
+  saves.set(key, token);
+  if (saves.size > REMEMBERED_SESSIONS) saves.delete(saves.keys().next().value!);
+  if (!config.sessionSync) return;
+  try {
+    const { objects } = config.sessionSync;
+    const stub = objects.get(objects.idFromName(key));
+    await withDeadline(stub.saved(token, config.sessions.ttlSeconds), config.sessionSync.timeoutMs, undefined, "session sync write");
+  } catch (error) {
+    // The save stands; only a client that echoes nothing, in another isolate, may miss it.
+    log("warn", "session_sync_failed", { op: "write", error: describeError(error) });
+  }
+}
