@@ -12,39 +12,54 @@ const TOKEN = "ryw-upstash-token";
 // Long enough that a turn sent at once to another isolate lands well inside it.
 const LAG_MS = 1500;
 
+interface Lagged {
+  upstash: UpstashServer;
+  mock: MockLlm;
+  isolates: Stack[];
+}
+
+/** A lagged Upstash server, the mock model, and a worker on them for each entry of `wranglers` (its wrangler settings). */
+async function startLagged(vars: Record<string, string>, wranglers: Array<Record<string, unknown> | undefined>): Promise<Lagged> {
+  const upstash = await startUpstashServer({ token: TOKEN, replicaLagMs: LAG_MS });
+  const mock = await startMockLlm({ apiKey: MOCK_KEY });
+  const env = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TOKEN, ...vars };
+  const start = (wrangler: Record<string, unknown> | undefined) => startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env, wrangler });
+  // The first one alone: a worker that binds to its Durable Objects must find it registered.
+  const [first, ...rest] = wranglers;
+  const isolates = [await start(first), ...(await Promise.all(rest.map(start)))];
+  return { upstash, mock, isolates };
+}
+
+async function stopLagged(lagged: Lagged | undefined): Promise<void> {
+  await Promise.all(lagged?.isolates.map((isolate) => isolate.stop()) ?? []);
+  await lagged?.mock.close();
+  await lagged?.upstash.close();
+}
+
+/** A chat turn in session "s" unless `headers` name another. */
+const turn = (worker: Stack, user: string, content: string, headers: Record<string, string> = {}, stream = false) =>
+  fetch(`${worker.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "X-User-Id": user, "X-Session-Id": "s", ...headers },
+    body: JSON.stringify({ stream, messages: [{ role: "user", content }] }),
+  });
+
 /**
  * An Upstash Global database modelled (UPSTASH_DEV_REPLICA_LAG_MS) under two worker isolates, as
  * two colos would be: a user's next turn may run in the other one, whose Redis client never saw
  * the previous turn's save.
  */
 describe("read-your-writes across isolates, with replica lag", () => {
-  let upstash: UpstashServer;
-  let mock: MockLlm;
+  let lagged: Lagged | undefined;
   let isolateA: Stack;
   let isolateB: Stack;
 
   beforeAll(async () => {
-    upstash = await startUpstashServer({ token: TOKEN, replicaLagMs: LAG_MS });
-    mock = await startMockLlm({ apiKey: MOCK_KEY });
-    const env = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TOKEN };
-    [isolateA, isolateB] = await Promise.all([
-      startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env }),
-      startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env }),
-    ]);
+    lagged = await startLagged({}, [undefined, undefined]);
+    [isolateA, isolateB] = lagged.isolates as [Stack, Stack];
   }, 90_000);
 
-  afterAll(async () => {
-    await Promise.all([isolateA?.stop(), isolateB?.stop()]);
-    await mock?.close();
-    await upstash?.close();
-  });
-
-  const turn = (worker: Stack, user: string, content: string, headers: Record<string, string> = {}, stream = false) =>
-    fetch(`${worker.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "X-User-Id": user, "X-Session-Id": "s", ...headers },
-      body: JSON.stringify({ stream, messages: [{ role: "user", content }] }),
-    });
+  afterAll(() => stopLagged(lagged));
 
   it("sees the previous turn at once in another isolate when the client echoes X-Session-Sync", async () => {
     const user = uniqueId("ryw");
@@ -128,57 +143,38 @@ describe("read-your-writes across isolates, with replica lag", () => {
  * through wrangler's dev registry.
  */
 describe("read-your-writes across isolates for clients that echo nothing (SYNC_FALLBACK=durable-object)", () => {
-  let upstash: UpstashServer;
-  let mock: MockLlm;
+  let lagged: Lagged | undefined;
   let owner: Stack;
   let other: Stack;
 
   beforeAll(async () => {
-    upstash = await startUpstashServer({ token: TOKEN, replicaLagMs: LAG_MS });
-    mock = await startMockLlm({ apiKey: MOCK_KEY });
-    const env = { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: TOKEN, SYNC_FALLBACK: "durable-object" };
     const name = `concierge-ryw-${process.pid}`;
-    owner = await startSecondWorker({ apiKey: KEY, modelUrl: mock.url, modelKey: MOCK_KEY, env, wrangler: { name } });
-    other = await startSecondWorker({
-      apiKey: KEY,
-      modelUrl: mock.url,
-      modelKey: MOCK_KEY,
-      env,
-      wrangler: { name: `${name}-other`, durable_objects: { bindings: [{ name: "SESSION_SYNC", class_name: "SessionSync", script_name: name }] }, migrations: [] },
-    });
+    const bindToOwner = { durable_objects: { bindings: [{ name: "SESSION_SYNC", class_name: "SessionSync", script_name: name }] }, migrations: [] };
+    lagged = await startLagged({ SYNC_FALLBACK: "durable-object" }, [{ name }, { name: `${name}-other`, ...bindToOwner }]);
+    [owner, other] = lagged.isolates as [Stack, Stack];
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all([owner?.stop(), other?.stop()]);
-    await mock?.close();
-    await upstash?.close();
-  });
+  afterAll(() => stopLagged(lagged));
 
-  const turn = (worker: Stack, user: string, session: string, content: string, stream = false) =>
-    fetch(`${worker.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "X-User-Id": user, "X-Session-Id": session },
-      body: JSON.stringify({ stream, messages: [{ role: "user", content }] }),
-    });
   const seen = async (res: Response) => ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
 
   it("sees the previous turn at once in the other isolate, either way round, streamed or not", async () => {
     const user = uniqueId("ryw-do");
-    expect((await (await turn(owner, user, "s", "I live in Porto", true)).text())).toContain("data: [DONE]");
-    expect(await seen(await turn(other, user, "s", "Where do I live?"))).toContain("I can see 2 earlier messages");
-    expect(await seen(await turn(owner, user, "s", "And my name?"))).toContain("I can see 4 earlier messages");
+    expect(await (await turn(owner, user, "I live in Porto", {}, true)).text()).toContain("data: [DONE]");
+    expect(await seen(await turn(other, user, "Where do I live?"))).toContain("I can see 2 earlier messages");
+    expect(await seen(await turn(owner, user, "And my name?"))).toContain("I can see 4 earlier messages");
   });
 
   it("keeps each session's token to itself", async () => {
     const user = uniqueId("ryw-do-apart");
-    expect((await turn(owner, user, "one", "I live in Braga")).status).toBe(200);
+    expect((await turn(owner, user, "I live in Braga", { "X-Session-Id": "one" })).status).toBe(200);
     // A session the object knows nothing of reads as it would without the fallback: nothing to wait for.
-    expect(await seen(await turn(other, user, "two", "Where do I live?"))).toContain("I can see 0 earlier messages");
+    expect(await seen(await turn(other, user, "Where do I live?", { "X-Session-Id": "two" }))).toContain("I can see 0 earlier messages");
   });
 
   it("lets the session API read a turn that ran in the other isolate", async () => {
     const user = uniqueId("ryw-do-api");
-    expect((await turn(owner, user, "s", "I live in Faro")).status).toBe(200);
+    expect((await turn(owner, user, "I live in Faro")).status).toBe(200);
     const res = await fetch(`${other.url}/v1/sessions/s`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } });
     expect(((await res.json()) as { messages: unknown[] }).messages).toHaveLength(2);
   });
