@@ -14,7 +14,9 @@ export default defineConfig({
             miniflare: { bindings: { PROXY_API_KEYS: "test-key-1, test-key-2", MAX_MESSAGES_PER_REQUEST: "5", MAX_MESSAGE_BYTES: "2048", MAX_BODY_BYTES: "8192" } },
           }),
         ],
-        test: { name: "unit", include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"] },
+        // A pool's first request pays for its startup, which on a 2-core machine busy with the
+        // integration stacks took over 10 s (vitest's default hook timeout) once.
+        test: { name: "unit", include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"], hookTimeout: 60_000, testTimeout: 30_000 },
       },
       {
         // The worker under wrangler dev, driven by the official SDKs, against real local servers.
