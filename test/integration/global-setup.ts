@@ -40,7 +40,8 @@ export default async function setup(project: TestProject) {
       PROXY_API_KEYS: "sk-integration-1,sk-integration-2",
       UPSTASH_REDIS_REST_URL: faults.url,
       UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN,
-      REDIS_TIMEOUT_MS: "1000",
+      // Not lower: on a busy 2-core CI machine a healthy Upstash request took over 1 s (a 503).
+      REDIS_TIMEOUT_MS: "3000",
       UPSTREAM_TIMEOUT_MS: "2000",
       UPSTREAM_IDLE_TIMEOUT_MS: "1500",
       MOCK_CHUNK_DELAY_MS: "2",

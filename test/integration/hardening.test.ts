@@ -199,8 +199,8 @@ describe("erasure and the session index, at any size", () => {
 });
 
 describe("retries after a save whose outcome is unknown", () => {
-  // REDIS_TIMEOUT_MS is 1000 here: the worker gives up on the save, which Redis then runs anyway.
-  const lateSave = (user: string) => injectFault(stack().faultProxyUrl, { match: user, path: "/multi-exec", mode: "delay", delayMs: 2000, times: 1 });
+  // REDIS_TIMEOUT_MS is 3000 here: the worker gives up on the save, which Redis then runs anyway.
+  const lateSave = (user: string) => injectFault(stack().faultProxyUrl, { match: user, path: "/multi-exec", mode: "delay", delayMs: 4500, times: 1 });
   const turn = (user: string, content: string, key: string, extra: Record<string, unknown> = {}) =>
     proxyFetch("/v1/chat/completions", { method: "POST", user, headers: { "X-Session-Id": "r", "Idempotency-Key": key }, body: chatBody(content, extra) });
   const stored = async (user: string) => (await redis.lrange(`session:{${user}}:{r}`, 0, -1)).map((m) => JSON.parse(m) as { role: string; content: string });
