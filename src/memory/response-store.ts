@@ -21,6 +21,7 @@ export class ResponseStore {
   }
 }
 
-export function responseStore(config: Config): ResponseStore {
-  return new ResponseStore(redisClient(config));
+/** The response store over the isolate's client, or over `redis` (a client holding a session's sync token). */
+export function responseStore(config: Config, redis: Redis = redisClient(config)): ResponseStore {
+  return new ResponseStore(redis);
 }

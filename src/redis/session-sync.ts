@@ -1,6 +1,8 @@
+import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config";
 import { withDeadline } from "../http/deadline";
 import { describeError, log } from "../http/log";
+import { sessionRedis } from "./client";
 
 /**
  * The SESSION_SYNC binding, as far as a turn uses it: one SessionSync object per session. (Typed
@@ -36,6 +38,15 @@ export async function sessionSyncToken(config: Config, user: string, session: st
     log("warn", "session_sync_failed", { op: "read", error: describeError(error) });
     return remembered;
   }
+}
+
+/**
+ * A client that reads one session as its next turn would: once a replica has the session's latest
+ * save (the echoed token, else the fallback's). For the reads a client makes between turns: the
+ * session API, a stored response, a conversation.
+ */
+export async function sessionReader(config: Config, user: string, session: string, echoed: string | undefined): Promise<Redis> {
+  return sessionRedis(config, await sessionSyncToken(config, user, session, echoed));
 }
 
 /**

@@ -7,6 +7,8 @@ import { validId } from "../http/ids";
 import { utf8Length } from "../http/utf8";
 import { invalidRequestFrom } from "../http/zod-issue";
 import { sessionStore } from "../memory/session-store";
+import { sessionReader } from "../redis/session-sync";
+import { syncToken } from "../turn/sync-token";
 import { budgetLeft } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { requestLimits } from "../chat/widget-policy";
@@ -53,7 +55,8 @@ export const conversationRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) => {
     const user = userOf(c.get("caller"));
     const id = validId(c.req.param("id"), "conversation_id");
-    const found = await sessionStore(c.get("config")).conversation(user, id);
+    const config = c.get("config");
+    const found = await sessionStore(config, await sessionReader(config, user, id, syncToken(c.req.header("X-Session-Sync")))).conversation(user, id);
     if (!found) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
     return c.json({ id, object: "conversation", created_at: seconds(found.createdAt), metadata: found.metadata });
   })
@@ -66,7 +69,8 @@ export const conversationRoutes = new Hono<AppEnv>()
   .get("/:id/items", async (c) => {
     const user = userOf(c.get("caller"));
     const id = validId(c.req.param("id"), "conversation_id");
-    const store = sessionStore(c.get("config"));
+    const config = c.get("config");
+    const store = sessionStore(config, await sessionReader(config, user, id, syncToken(c.req.header("X-Session-Sync"))));
     const session = await store.get(user, id);
     if (!session && !(await store.conversation(user, id))) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
     const first = session?.firstPosition ?? 0;

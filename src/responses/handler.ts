@@ -13,6 +13,7 @@ import { readJsonBody } from "../http/body";
 import { NotFoundError, UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { responseStore } from "../memory/response-store";
+import { sessionReader } from "../redis/session-sync";
 import { toStoredMessage } from "../memory/stored-message";
 import { limitPerUser } from "../rate-limit/middleware";
 import { answer } from "../turn/answer";
@@ -170,7 +171,10 @@ async function storedResponse(c: Context<AppEnv>) {
   const user = userOf(c.get("caller"));
   const id = c.req.param("id") ?? "";
   const session = sessionOfId(id, "resp");
-  const record = session ? await responseStore(c.get("config")).get(user, session, id) : undefined;
+  const config = c.get("config");
+  // After the session's latest save: a response created in another region within the lag shows.
+  const reader = session ? await sessionReader(config, user, session, syncToken(c.req.header("X-Session-Sync"))) : undefined;
+  const record = session ? await responseStore(config, reader).get(user, session, id) : undefined;
   if (!session || !record) throw new NotFoundError(`No response '${id.slice(0, 200)}'.`, { param: "response_id" });
   return { user, id, session, record };
 }

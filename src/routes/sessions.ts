@@ -4,8 +4,7 @@ import { userOf } from "../auth/caller";
 import { InvalidRequestError, NotFoundError } from "../http/errors";
 import { validId } from "../http/ids";
 import { sessionStore } from "../memory/session-store";
-import { sessionRedis } from "../redis/client";
-import { sessionSyncToken } from "../redis/session-sync";
+import { sessionReader } from "../redis/session-sync";
 import { syncToken } from "../turn/sync-token";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -33,9 +32,8 @@ export const sessionRoutes = new Hono<AppEnv>()
     const user = userOf(c.get("caller"));
     const id = validId(c.req.param("id"), "session_id");
     const config = c.get("config");
-    // Read as a turn reads: after the session's latest save (a widget restoring, or completing a
-    // reply its connection dropped, must see the turn it just had).
-    const redis = sessionRedis(config, await sessionSyncToken(config, user, id, syncToken(c.req.header("X-Session-Sync"))));
+    // A widget restoring, or completing a reply its connection dropped, must see the turn it just had.
+    const redis = await sessionReader(config, user, id, syncToken(c.req.header("X-Session-Sync")));
     const session = await sessionStore(config, redis).get(user, id);
     if (!session) throw new NotFoundError(`No session '${id}'.`, { param: "session_id" });
     return c.json({

@@ -172,10 +172,22 @@ describe("read-your-writes across isolates for clients that echo nothing (SYNC_F
     expect(await seen(await turn(other, user, "Where do I live?", { "X-Session-Id": "two" }))).toContain("I can see 0 earlier messages");
   });
 
-  it("lets the session API read a turn that ran in the other isolate", async () => {
+  it("lets the session API, a stored response and a conversation's items show a turn that ran in the other isolate", async () => {
     const user = uniqueId("ryw-do-api");
+    const read = (path: string) => fetch(`${other.url}${path}`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } });
     expect((await turn(owner, user, "I live in Faro")).status).toBe(200);
-    const res = await fetch(`${other.url}/v1/sessions/s`, { headers: { Authorization: `Bearer ${KEY}`, "X-User-Id": user } });
-    expect(((await res.json()) as { messages: unknown[] }).messages).toHaveLength(2);
+    expect(((await (await read("/v1/sessions/s")).json()) as { messages: unknown[] }).messages).toHaveLength(2);
+
+    const created = await fetch(`${owner.url}/v1/responses`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "X-User-Id": user },
+      body: JSON.stringify({ model: "mock-small", input: "I live in Tavira" }),
+    });
+    const { id, conversation } = (await created.json()) as { id: string; conversation?: { id: string } };
+    const stored = await read(`/v1/responses/${id}`);
+    expect(stored.status).toBe(200);
+    expect(((await stored.json()) as { id: string }).id).toBe(id);
+    const session = conversation?.id ?? id.split("_").slice(2).join("_");
+    expect(((await (await read(`/v1/conversations/${session}/items`)).json()) as { data: unknown[] }).data).toHaveLength(2);
   });
 });
