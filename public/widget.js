@@ -244,8 +244,10 @@
   async function resume(text, bubble, attempts) {
     say("Connection lost. Reconnecting…");
     const shown = bubble.textContent;
-    for (let attempt = 0, wait = 300; attempt < attempts; attempt++, wait = 1500) {
+    let wait = 300;
+    for (let attempt = 0; attempt < attempts; attempt++) {
       await pause(wait);
+      wait = 1500; // unless a 429 says how long
       try {
         const response = await call(`/v1/sessions/${encodeURIComponent(state.session)}`, { signal: AbortSignal.timeout(10_000) });
         if (response.status === 429) {
