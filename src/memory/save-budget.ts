@@ -65,7 +65,7 @@ export function assertTurnFits(newTurn: readonly ChatMessage[], maxReplyBytes: n
  */
 export function fitSave(seed: readonly ChatMessage[], turn: readonly ChatMessage[], maxTextBytes: number, maxStored: number): ChatMessage[] {
   const kept = turn.map((message) => truncateText(message, maxTextBytes));
-  let budget = SAVE_BUDGET_BYTES - kept.reduce((sum, message) => sum + savedSize(message), 0);
+  let budget = budgetLeft(kept);
   if (budget < 0) {
     throw new UpstreamError(502, "The model's reply is too large to remember (too many or too large tool calls); nothing was stored.", {
       code: "reply_too_large",

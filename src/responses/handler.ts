@@ -172,9 +172,8 @@ async function storedResponse(c: Context<AppEnv>) {
   const id = c.req.param("id") ?? "";
   const session = sessionOfId(id, "resp");
   const config = c.get("config");
-  // After the session's latest save: a response created in another region within the lag shows.
-  const reader = session ? await sessionReader(config, user, session, syncToken(c.req.header("X-Session-Sync"))) : undefined;
-  const record = session ? await responseStore(config, reader).get(user, session, id) : undefined;
+  // Read after the session's latest save: a response created in another region within the lag shows.
+  const record = session ? await responseStore(config, await sessionReader(config, user, session, syncToken(c.req.header("X-Session-Sync")))).get(user, session, id) : undefined;
   if (!session || !record) throw new NotFoundError(`No response '${id.slice(0, 200)}'.`, { param: "response_id" });
   return { user, id, session, record };
 }

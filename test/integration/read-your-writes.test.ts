@@ -44,6 +44,9 @@ const turn = (worker: Stack, user: string, content: string, headers: Record<stri
     body: JSON.stringify({ stream, messages: [{ role: "user", content }] }),
   });
 
+/** The text of a non-streamed chat answer. */
+const replyText = async (res: Response) => ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
+
 /**
  * An Upstash Global database modelled (UPSTASH_DEV_REPLICA_LAG_MS) under two worker isolates, as
  * two colos would be: a user's next turn may run in the other one, whose Redis client never saw
@@ -69,8 +72,7 @@ describe("read-your-writes across isolates, with replica lag", () => {
     expect(sync).toBeTruthy();
     const started = Date.now();
     const two = await turn(isolateB, user, "Where do I live?", { "X-Session-Sync": sync! });
-    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
-    expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
+    expect(await replyText(two)).toContain("I can see 2 earlier messages");
     // It waited for the replica instead of answering without the first turn.
     expect(Date.now() - started).toBeLessThan(LAG_MS + 2000);
   });
@@ -83,24 +85,21 @@ describe("read-your-writes across isolates, with replica lag", () => {
     expect(sync).toBeTruthy();
     expect(sse.indexOf(": session-sync")).toBeLessThan(sse.indexOf("data: [DONE]"));
     const two = await turn(isolateB, user, "Where do I live?", { "X-Session-Sync": sync! });
-    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
-    expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
+    expect(await replyText(two)).toContain("I can see 2 earlier messages");
   });
 
   it("misses the previous turn in another isolate with no echo and no fallback: the replica has not got it yet", async () => {
     const user = uniqueId("ryw-gap");
     expect((await turn(isolateA, user, "I live in Évora")).status).toBe(200);
     const two = await turn(isolateB, user, "Where do I live?");
-    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
-    expect(body.choices[0]!.message.content).toContain("I can see 0 earlier messages");
+    expect(await replyText(two)).toContain("I can see 0 earlier messages");
   });
 
   it("sees the previous turn in the same isolate with no echo: the isolate starts from its latest save", async () => {
     const user = uniqueId("ryw-same");
     expect((await turn(isolateA, user, "I live in Faro")).status).toBe(200);
     const two = await turn(isolateA, user, "Where do I live?");
-    const body = (await two.json()) as { choices: Array<{ message: { content: string } }> };
-    expect(body.choices[0]!.message.content).toContain("I can see 2 earlier messages");
+    expect(await replyText(two)).toContain("I can see 2 earlier messages");
   });
 
   it("chains Responses across isolates by previous_response_id alone, streamed or not", async () => {
@@ -156,20 +155,18 @@ describe("read-your-writes across isolates for clients that echo nothing (SYNC_F
 
   afterAll(() => stopLagged(lagged));
 
-  const seen = async (res: Response) => ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
-
   it("sees the previous turn at once in the other isolate, either way round, streamed or not", async () => {
     const user = uniqueId("ryw-do");
     expect(await (await turn(owner, user, "I live in Porto", {}, true)).text()).toContain("data: [DONE]");
-    expect(await seen(await turn(other, user, "Where do I live?"))).toContain("I can see 2 earlier messages");
-    expect(await seen(await turn(owner, user, "And my name?"))).toContain("I can see 4 earlier messages");
+    expect(await replyText(await turn(other, user, "Where do I live?"))).toContain("I can see 2 earlier messages");
+    expect(await replyText(await turn(owner, user, "And my name?"))).toContain("I can see 4 earlier messages");
   });
 
   it("keeps each session's token to itself", async () => {
     const user = uniqueId("ryw-do-apart");
     expect((await turn(owner, user, "I live in Braga", { "X-Session-Id": "one" })).status).toBe(200);
     // A session the object knows nothing of reads as it would without the fallback: nothing to wait for.
-    expect(await seen(await turn(other, user, "Where do I live?", { "X-Session-Id": "two" }))).toContain("I can see 0 earlier messages");
+    expect(await replyText(await turn(other, user, "Where do I live?", { "X-Session-Id": "two" }))).toContain("I can see 0 earlier messages");
   });
 
   it("lets the session API, a stored response and a conversation's items show a turn that ran in the other isolate", async () => {
