@@ -207,8 +207,11 @@
     }
   }
 
-  /** Server-sent events as they arrive: each event's data. */
-  async function* events(response) {
+  /**
+   * Server-sent events as they arrive: each event's data. `progress.id` follows the last event id
+   * the proxy sent: where the reply stands, for attaching again after a dropped connection.
+   */
+  async function* events(response, progress) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
@@ -218,31 +221,99 @@
       buffer += decoder.decode(value, { stream: true });
       let end;
       while ((end = buffer.indexOf("\n\n")) !== -1) {
-        const block = buffer.slice(0, end);
+        const lines = buffer.slice(0, end).split("\n");
+        buffer = buffer.slice(end + 2);
         // The session's sync token, sent once the turn is saved: echoed, the next turn reads it wherever it runs.
-        if (block.startsWith(": session-sync ")) remember(block.slice(": session-sync ".length).trim());
-        const data = block
-          .split("\n")
+        if (lines[0].startsWith(": session-sync ")) remember(lines[0].slice(": session-sync ".length).trim());
+        const data = lines
           .filter((line) => line.startsWith("data:"))
           .map((line) => line.slice(5).trimStart())
           .join("\n");
-        buffer = buffer.slice(end + 2);
         if (data) yield data;
+        // After the event is shown: the id stands for everything up to here.
+        for (const line of lines) if (line.startsWith("id:")) progress.id = line.slice(3).trim();
       }
     }
   }
 
   const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  /** No byte for this long means the connection is gone, even if nothing said so. */
+  const STALL_MS = 30_000;
+
   /**
-   * A reply cut off by a dropped connection, completed from the session once the proxy has saved
-   * it: the rest of the same reply, shown once (the saved reply begins with what was shown). The
-   * proxy finishes a turn whose client left (within the 30 s Workers grants it), so reading the
-   * session is all it takes, and a turn that never drops costs nothing more. Only the session's
-   * newest exchange can be it, and only if it begins with what was shown.
+   * Shows a streamed reply in `bubble` as it arrives. True once it is complete; false if the
+   * connection gave out first (or went silent for STALL_MS), so the rest is still to come.
    */
-  async function resume(text, bubble, attempts) {
-    say("Connection lost. Reconnecting…");
+  async function show(response, bubble, progress, connection) {
+    let stall;
+    const alive = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => connection.abort(), STALL_MS);
+    };
+    alive();
+    try {
+      for await (const data of events(response, progress)) {
+        alive();
+        if (data === "[DONE]") return true;
+        const chunk = JSON.parse(data);
+        // The proxy's own failure: nothing was saved, so there is nothing to resume.
+        if (chunk.error) throw new Failure("The answer could not be completed. Please send your message again.");
+        bubble.textContent += chunk.choices?.[0]?.delta?.content ?? "";
+      }
+    } catch (error) {
+      if (error instanceof Failure) throw error;
+    } finally {
+      clearTimeout(stall);
+    }
+    // Ended without [DONE] and without an error: the connection, not the proxy, gave out.
+    return false;
+  }
+
+  /**
+   * A reply cut off by a dropped connection, where the proxy owns the generation (it says so with
+   * X-Reply-Resumable): the same request again, with the same Idempotency-Key and the last event
+   * id shown, attaches to the reply the proxy goes on generating and streams the rest, each word
+   * once. An answer that is not that reply resumed (a saved reply replayed, or a first attempt that
+   * never reached the proxy, run now) is shown from its start instead.
+   */
+  async function reattach(request, bubble, progress) {
+    let wait = 300;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await pause(wait);
+      wait = 1500; // unless a 429 says how long
+      try {
+        const connection = new AbortController();
+        const headers = { ...request.headers, ...(progress.id ? { "Last-Event-ID": progress.id } : {}) };
+        const response = await call("/v1/chat/completions", { ...request, headers, signal: connection.signal });
+        if (response.status === 429) {
+          wait = 1000 * (Number(response.headers.get("Retry-After")) || 5);
+          continue;
+        }
+        if (response.status === 401 || response.status === 403) return false;
+        if (!response.ok) continue; // 5xx: try again
+        say("");
+        if (response.headers.get("X-Reply-Resumed") !== "true") {
+          bubble.textContent = "";
+          progress.id = "";
+        }
+        if (await show(response, bubble, progress, connection)) return true;
+        say("Connection lost. Reconnecting…");
+      } catch (error) {
+        if (error instanceof Failure) throw error;
+        // still offline: try again
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A reply cut off by a dropped connection, where the proxy finishes it on its own (no
+   * X-Reply-Resumable: turned off there, or unknown because the connection dropped before any
+   * answer): completed from the session once saved, the rest of the same reply shown once (the
+   * saved reply begins with what was shown). Only the session's newest exchange can be it.
+   */
+  async function complete(text, bubble, attempts) {
     const shown = bubble.textContent;
     let wait = 300;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -262,8 +333,6 @@
         const reply = typeof answer.content === "string" ? answer.content : "";
         if (!reply.startsWith(shown)) continue;
         bubble.textContent = reply;
-        bubble.removeAttribute("aria-busy");
-        announcer.textContent = reply;
         say("");
         return true;
       } catch {
@@ -273,70 +342,61 @@
     return false;
   }
 
-  /** No byte for this long means the connection is gone, even if nothing said so. */
-  const STALL_MS = 30_000;
-
   async function ask(text) {
     state.busy = true;
     send.disabled = true;
     add("user", text);
     say("");
     let bubble;
-    const connection = new AbortController();
-    let stall;
-    const alive = () => {
-      clearTimeout(stall);
-      stall = setTimeout(() => connection.abort(), STALL_MS);
+    let resumable = false;
+    // One key for the message, so a retry after a dropped connection is the same request.
+    const request = {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID() },
+      body: JSON.stringify({ stream: true, messages: [{ role: "user", content: text }] }),
     };
+    const progress = { id: "" };
     try {
       await (state.restoring ??= restore());
-      alive();
-      const response = await call("/v1/chat/completions", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ stream: true, messages: [{ role: "user", content: text }] }),
-        signal: connection.signal,
-      });
+      const connection = new AbortController();
+      const stall = setTimeout(() => connection.abort(), STALL_MS);
+      const response = await call("/v1/chat/completions", { ...request, signal: connection.signal }).finally(() => clearTimeout(stall));
       if (!response.ok) throw failureOf(response);
       // Without a session of its own yet (storage blocked, restore failed), keep the one the proxy started.
       if (!state.session && response.headers.get("X-Session-Id")) state.session = response.headers.get("X-Session-Id");
+      resumable = response.headers.get("X-Reply-Resumable") === "true";
       bubble = add("assistant", "");
       bubble.setAttribute("aria-busy", "true");
-      let finished = false;
-      for await (const data of events(response)) {
-        alive();
-        if (data === "[DONE]") {
-          finished = true;
-          break;
-        }
-        const chunk = JSON.parse(data);
-        // The proxy's own failure: nothing was saved, so there is nothing to resume.
-        if (chunk.error) throw new Failure("The answer could not be completed. Please send your message again.");
-        bubble.textContent += chunk.choices?.[0]?.delta?.content ?? "";
-      }
-      // Ended without [DONE] and without an error: the connection, not the proxy, gave out.
-      if (!finished) throw new Error("cut off");
-      bubble.removeAttribute("aria-busy");
-      announcer.textContent = bubble.textContent;
+      if (!(await show(response, bubble, progress, connection))) throw new Error("cut off");
     } catch (error) {
-      // The connection dropped: the proxy goes on and saves the turn, so wait for it there.
+      let recovered = false;
+      // The connection dropped: the proxy goes on with the reply, so get the rest from it.
       if (!(error instanceof Failure) && state.session) {
+        say("Connection lost. Reconnecting…");
         // A reply that had begun is surely being saved: wait for it (30 s). One that had not may
         // never have left the page (offline, or a page whose origin the proxy refuses): look briefly.
         const begun = bubble !== undefined;
         bubble ??= add("assistant", "");
-        if (await resume(text, bubble, begun ? 20 : 4)) return;
+        try {
+          recovered = resumable ? await reattach(request, bubble, progress) : await complete(text, bubble, begun ? 20 : 4);
+        } catch (failure) {
+          error = failure;
+        }
       }
-      bubble?.removeAttribute("aria-busy");
-      if (bubble && !bubble.textContent) bubble.parentElement.remove(); // no reply to show at all
-      say(error instanceof Failure ? error.message : "The connection was lost, and the answer could not be recovered. Please send your message again.");
+      if (!recovered) {
+        bubble?.removeAttribute("aria-busy");
+        if (bubble && !bubble.textContent) bubble.parentElement.remove(); // no reply to show at all
+        say(error instanceof Failure ? error.message : "The connection was lost, and the answer could not be recovered. Please send your message again.");
+        return;
+      }
     } finally {
-      clearTimeout(stall);
       state.busy = false;
       send.disabled = false;
       // Back to the input only if the visitor is still in the widget (or focus fell off the disabled button).
       if (!panel.hidden && (root.activeElement || document.activeElement === document.body)) input.focus();
     }
+    bubble.removeAttribute("aria-busy");
+    announcer.textContent = bubble.textContent;
   }
 
   form.addEventListener("submit", (event) => {

@@ -1,5 +1,6 @@
 import type { Config, Env } from "./config";
 import type { Caller } from "./auth/caller";
+import type { ReplyLog } from "./chat/reply-log";
 import type { ServerTiming } from "./http/server-timing";
 
 /** What Hono carries through a request: the bindings and what middleware learned. */
@@ -10,5 +11,7 @@ export interface AppEnv {
     config: Config;
     timing: ServerTiming;
     caller: Caller;
+    /** Set in a session's Durable Object: where a streamed reply goes, for clients to attach to. */
+    replyLog?: ReplyLog;
   };
 }

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import type { SessionTurnsObjects } from "./chat/session-turns";
 import type { SessionSyncObjects } from "./redis/session-sync";
 
 /** The range of each whole-number setting, by its schema: README.md states every one (a test checks). */
@@ -85,12 +86,15 @@ const schema = z.object({
   MEMORY_EXTRACTION: z._default(z.enum(["off", "on"]), "off"),
   MEMORY_MODEL: optionalText,
   SYNC_FALLBACK: z._default(z.enum(["isolate", "durable-object"]), "isolate"),
+  RESUMABLE_REPLIES: z.optional(z.enum(["widgets", "off"])),
 });
 
 /** The worker's bindings: `[vars]` in wrangler.toml and secrets, every one a string, and the Durable Object. */
 export type Env = Partial<Record<keyof typeof schema.shape, string>> & {
   /** Each session's latest save token, used with SYNC_FALLBACK=durable-object (wrangler.toml binds it). */
   SESSION_SYNC?: SessionSyncObjects;
+  /** Each session's widget turns, so a reply outlives a dropped connection (wrangler.toml binds it). */
+  SESSION_TURNS?: SessionTurnsObjects;
 };
 
 /** Every configuration name, so the local stack can pass through the ones set in its environment. */
@@ -148,6 +152,8 @@ export interface Config {
   limits: { maxBodyBytes: number; maxMessages: number; maxMessageBytes: number; maxProfileBytes: number };
   /** Where a turn whose client echoes no sync token finds the session's latest save, beyond its isolate (SYNC_FALLBACK). */
   sessionSync: { objects: SessionSyncObjects; timeoutMs: number } | undefined;
+  /** Where widgets' session turns run so a dropped connection can attach again (RESUMABLE_REPLIES). */
+  resumable: { objects: SessionTurnsObjects } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -178,6 +184,11 @@ function fromEnv(env: Env): Config {
   const allowedModels = v.ALLOWED_MODELS.length > 0 || !widgetTokens ? v.ALLOWED_MODELS : [v.DEFAULT_MODEL];
   if (v.SYNC_FALLBACK === "durable-object" && !env.SESSION_SYNC) {
     throw new ConfigError("invalid configuration: SYNC_FALLBACK=durable-object needs the SESSION_SYNC Durable Object binding (wrangler.toml)");
+  }
+  // On wherever the binding is (wrangler.toml binds it), unless turned off; asked for without it, refused.
+  const resumable = (v.RESUMABLE_REPLIES ?? (env.SESSION_TURNS ? "widgets" : "off")) === "widgets";
+  if (resumable && !env.SESSION_TURNS) {
+    throw new ConfigError("invalid configuration: RESUMABLE_REPLIES=widgets needs the SESSION_TURNS Durable Object binding (wrangler.toml)");
   }
   const maxAgeSeconds = v.JWT_MAX_AGE_SECONDS ?? v.WIDGET_TOKEN_MAX_TTL_SECONDS;
   if (v.WIDGET_TOKEN_MAX_TTL_SECONDS > maxAgeSeconds) {
@@ -237,6 +248,7 @@ function fromEnv(env: Env): Config {
     limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES, maxProfileBytes: v.PROFILE_MAX_BYTES },
     // Bounded like a Redis command: the object is a round trip away, and a turn only waits so long.
     sessionSync: v.SYNC_FALLBACK === "durable-object" && env.SESSION_SYNC ? { objects: env.SESSION_SYNC, timeoutMs: v.REDIS_TIMEOUT_MS } : undefined,
+    resumable: resumable && env.SESSION_TURNS ? { objects: env.SESSION_TURNS } : undefined,
   };
 }
 

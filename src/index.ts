@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { authenticate } from "./auth/middleware";
 import { chatRoutes } from "./chat/handler";
+import { inSessionObject } from "./chat/session-turns";
 import { loadConfig } from "./config";
 import { corsForWidgets } from "./http/cors";
 import { errorResponse } from "./http/error-response";
@@ -35,6 +36,7 @@ app.use("/v1/*", corsForWidgets);
 app.route("/", healthRoutes);
 
 app.use("/v1/*", authenticate);
+app.use("/v1/chat/completions", inSessionObject);
 app.route("/v1/chat/completions", chatRoutes);
 // POST /v1/responses is a turn (rate-limited with its memory load); its other routes limit themselves.
 app.route("/v1/responses", responseRoutes);
@@ -53,3 +55,4 @@ app.onError(errorResponse);
 
 export default app;
 export { SessionSync } from "./redis/session-sync-object";
+export { SessionTurns } from "./chat/session-turns-object";

@@ -2,12 +2,14 @@
  * What the mock model will do for a request, decided only by the request, so every run of a test
  * sees the same thing. Directives in the last user message steer it: `[mock:status=500]`,
  * `[mock:status=429]`, `[mock:drop-after=3]`, `[mock:stall-after=2]`, `[mock:error-event-after=2]`,
- * `[mock:delay=500]`, `[mock:words=200]`, `[mock:tool=get_weather]` (with `[mock:tool-calls=3000]`, that
+ * `[mock:delay=500]`, `[mock:words=200]`, `[mock:pace=20]` (ms between streamed chunks), `[mock:tool=get_weather]` (with `[mock:tool-calls=3000]`, that
  * many calls of it). The proxy's own summarisation calls get a summary (summaryText).
  */
 export interface Script {
   status: number;
   delayMs: number | undefined;
+  /** Streaming: ms between chunks, instead of the server's own. */
+  paceMs?: number;
   /** Streaming: chunks of content to send, then the ending below. */
   pieces: string[];
   toolCall: { name: string; arguments: string } | undefined;
@@ -116,6 +118,7 @@ export function scriptFor(body: { messages?: MessageLike[]; tools?: unknown[] })
   return {
     status: Number(directive(text, "status") ?? 200),
     delayMs: directive(text, "delay") === undefined ? undefined : Number(directive(text, "delay")),
+    paceMs: directive(text, "pace") === undefined ? undefined : Number(directive(text, "pace")),
     pieces: tool ? [] : reply.split(/(?<= )/),
     toolCall: tool ? { name: tool, arguments: JSON.stringify({ query: text.replace(/\[mock:[^\]]*\]/g, "").trim() }) } : undefined,
     toolCalls: Number(directive(text, "tool-calls") ?? 1),

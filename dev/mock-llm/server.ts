@@ -161,7 +161,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     if (script.status !== 200) {
       return sendJson(res, script.status, openAiError(`The mock model failed with status ${script.status}.`, "server_error"));
     }
-    if (body.stream) return streamCompletion(res, model, script, chunkDelayMs, Boolean(body.stream_options?.include_usage));
+    if (body.stream) return streamCompletion(res, model, script, script.paceMs ?? chunkDelayMs, Boolean(body.stream_options?.include_usage));
     if (script.ending === "drop") {
       // Headers and the first part of the body really leave before the connection is cut: a
       // destroy() right after write() would discard both, and the proxy would see no answer at all.

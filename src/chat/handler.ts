@@ -77,6 +77,7 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       format: chatFormat(() => turn.headers.get("X-Session-Sync")),
       complete: async (reply) => void (await turn.commit(reply)),
       onFailure: (reason) => log("warn", "stream_failed", { ...turn.logFields, reason }),
+      into: c.get("replyLog"),
     });
     c.executionCtx.waitUntil(relay.finished);
     turn.headers.set("Cache-Control", "no-cache");

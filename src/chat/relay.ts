@@ -2,6 +2,7 @@ import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { IdleDeadline } from "../http/idle-deadline";
 import { ApiError, UpstreamError } from "../http/errors";
 import { ReplyBuilder, type AssistantMessage, type ChunkLike } from "./reply";
+import type { ReplyLog } from "./reply-log";
 import { EventTooLarge, SseParser } from "./sse";
 
 /**
@@ -51,6 +52,12 @@ export interface RelayOptions {
   onFailure: (reason: string) => void;
   /** The protocol the client speaks; Chat Completions unless told. */
   format?: StreamFormat;
+  /**
+   * Where the reply goes instead of straight to the client: a log that any number of clients read,
+   * and read again after a dropped connection (a session's Durable Object keeps it). Writing to it
+   * never waits for a client.
+   */
+  into?: ReplyLog;
 }
 
 const encoder = new TextEncoder();
@@ -64,6 +71,7 @@ const encoder = new TextEncoder();
  * with waitUntil) so a completed turn is still saved.
  */
 export function relayStream(upstream: ReadableStream<Uint8Array>, options: RelayOptions) {
+  if (options.into) return relayInto(upstream, options, options.into);
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   // A client that went away errors the stream; nobody else will look at these.
@@ -85,94 +93,101 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
     }
   };
 
+  const finished = relay(upstream, options, send).finally(() => {
+    if (!clientGone) return writer.close().catch(() => {});
+  });
+  return { body: readable, finished };
+}
+
+/** The relay writing to a reply log: the client (the first, and any that attach again) reads the log. */
+function relayInto(upstream: ReadableStream<Uint8Array>, options: RelayOptions, log: ReplyLog) {
+  log.begin();
+  const finished = relay(upstream, options, async (text) => log.append(text)).finally(() => log.end());
+  return { body: log.read(), finished };
+}
+
+/** Reads the upstream to its end, sending each read's events in the client's format, and completes the turn. */
+async function relay(upstream: ReadableStream<Uint8Array>, options: RelayOptions, send: (text: string) => Promise<void>): Promise<void> {
   const format = options.format ?? chatFormat();
-  const finished = (async () => {
-    const opening = format.start();
-    if (opening) await send(opening);
-    const reader = upstream.getReader();
-    const reading = new IdleDeadline(options.idleTimeoutMs, "a read from the upstream");
-    const parser = new SseParser();
-    const reply = new ReplyBuilder();
-    let sawDone = false;
-    let failure: ApiError | undefined;
+  const opening = format.start();
+  if (opening) await send(opening);
+  const reader = upstream.getReader();
+  const reading = new IdleDeadline(options.idleTimeoutMs, "a read from the upstream");
+  const parser = new SseParser();
+  const reply = new ReplyBuilder();
+  let sawDone = false;
+  let failure: ApiError | undefined;
 
-    // The events of one upstream read leave in one write: as soon as they arrived, and without a
-    // write (and its wait for the client) per event when a provider sends thousands at once.
-    const handle = async (events: ReturnType<SseParser["push"]>) => {
-      let out = "";
-      for (const event of events) {
-        if (event.data === "[DONE]") {
-          sawDone = true;
-          continue;
-        }
-        if (event.data !== undefined) {
-          let chunk: unknown;
-          try {
-            chunk = JSON.parse(event.data);
-          } catch {
-            failure = new UpstreamError(502, "The upstream model provider sent a malformed event.", { code: "upstream_bad_event" });
-            break;
-          }
-          if (chunk && typeof chunk === "object" && "error" in chunk) {
-            failure = new UpstreamError(502, "The upstream model provider failed mid-stream.", { code: "upstream_stream_error" });
-            break;
-          }
-          reply.add(chunk as ChunkLike);
-          out += format.event(event.raw, chunk as ChunkLike);
-        } else {
-          out += format.event(event.raw, {});
-        }
+  // The events of one upstream read leave in one write: as soon as they arrived, and without a
+  // write (and its wait for the client) per event when a provider sends thousands at once.
+  const handle = async (events: ReturnType<SseParser["push"]>) => {
+    let out = "";
+    for (const event of events) {
+      if (event.data === "[DONE]") {
+        sawDone = true;
+        continue;
       }
-      if (out) await send(out);
-    };
-
-    let ended = false;
-    try {
-      while (!failure) {
-        const { done, value } = await reading.wait(reader.read());
-        if (done) {
-          ended = true;
+      if (event.data !== undefined) {
+        let chunk: unknown;
+        try {
+          chunk = JSON.parse(event.data);
+        } catch {
+          failure = new UpstreamError(502, "The upstream model provider sent a malformed event.", { code: "upstream_bad_event" });
           break;
         }
-        await handle(parser.push(value));
-      }
-      if (!failure) await handle(parser.flush());
-    } catch (error) {
-      failure =
-        error instanceof DeadlineExceeded
-          ? new UpstreamError(504, "The upstream model provider stalled mid-stream.", { code: "upstream_timeout" })
-          : error instanceof EventTooLarge
-            ? new UpstreamError(502, "The upstream model provider sent an event too large to relay.", { code: "upstream_bad_event" })
-            : new UpstreamError(502, "The connection to the upstream model provider broke mid-stream.", { code: "upstream_stream_broken" });
-    } finally {
-      reading.stop();
-      // Stopped early (an error event, a stall): stop the provider generating, and billing, too.
-      if (!ended) reader.cancel().catch(() => {});
-    }
-
-    if (!failure && !sawDone && reply.finishReason === null) {
-      failure = new UpstreamError(502, "The upstream model provider ended the stream before the reply was finished.", {
-        code: "upstream_stream_truncated",
-      });
-    }
-
-    try {
-      if (!failure) {
-        try {
-          await options.complete(reply.message());
-          await send(format.end());
-        } catch (error) {
-          failure = error instanceof ApiError ? error : new UpstreamError(502, "The reply could not be completed.");
+        if (chunk && typeof chunk === "object" && "error" in chunk) {
+          failure = new UpstreamError(502, "The upstream model provider failed mid-stream.", { code: "upstream_stream_error" });
+          break;
         }
+        reply.add(chunk as ChunkLike);
+        out += format.event(event.raw, chunk as ChunkLike);
+      } else {
+        out += format.event(event.raw, {});
       }
-      if (failure) {
-        options.onFailure(failure.code ?? failure.type);
-        await send(format.fail(failure));
-      }
-    } finally {
-      if (!clientGone) await writer.close().catch(() => {});
     }
-  })();
+    if (out) await send(out);
+  };
 
-  return { body: readable, finished };
+  let ended = false;
+  try {
+    while (!failure) {
+      const { done, value } = await reading.wait(reader.read());
+      if (done) {
+        ended = true;
+        break;
+      }
+      await handle(parser.push(value));
+    }
+    if (!failure) await handle(parser.flush());
+  } catch (error) {
+    failure =
+      error instanceof DeadlineExceeded
+        ? new UpstreamError(504, "The upstream model provider stalled mid-stream.", { code: "upstream_timeout" })
+        : error instanceof EventTooLarge
+          ? new UpstreamError(502, "The upstream model provider sent an event too large to relay.", { code: "upstream_bad_event" })
+          : new UpstreamError(502, "The connection to the upstream model provider broke mid-stream.", { code: "upstream_stream_broken" });
+  } finally {
+    reading.stop();
+    // Stopped early (an error event, a stall): stop the provider generating, and billing, too.
+    if (!ended) reader.cancel().catch(() => {});
+  }
+
+  if (!failure && !sawDone && reply.finishReason === null) {
+    failure = new UpstreamError(502, "The upstream model provider ended the stream before the reply was finished.", {
+      code: "upstream_stream_truncated",
+    });
+  }
+
+  if (!failure) {
+    try {
+      await options.complete(reply.message());
+      await send(format.end());
+    } catch (error) {
+      failure = error instanceof ApiError ? error : new UpstreamError(502, "The reply could not be completed.");
+    }
+  }
+  if (failure) {
+    options.onFailure(failure.code ?? failure.type);
+    await send(format.fail(failure));
+  }
 }

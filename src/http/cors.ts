@@ -10,6 +10,9 @@ const EXPOSED = [
   "X-History-Dropped",
   "X-Prompt-Tokens-Estimated",
   "X-Memory-Degraded",
+  "X-Reply-Resumable",
+  "X-Reply-Resumed",
+  "Idempotent-Replayed",
   "Retry-After",
   "x-ratelimit-limit-requests",
   "x-ratelimit-remaining-requests",
@@ -30,7 +33,7 @@ export const corsForWidgets: MiddlewareHandler<AppEnv> = async (c, next) => {
     policy = cors({
       origin: (origin) => (origins.includes(origin) ? origin : null),
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "X-Session-Id", "X-Session-Sync", "X-Session-Store", "X-Request-Id", "If-Match", "If-None-Match"],
+      allowHeaders: ["Authorization", "Content-Type", "X-Session-Id", "X-Session-Sync", "X-Session-Store", "X-Request-Id", "If-Match", "If-None-Match", "Idempotency-Key", "Last-Event-ID"],
       exposeHeaders: EXPOSED,
       maxAge: 600,
     });

@@ -17,7 +17,8 @@ export interface SessionSyncObjects<Id = unknown> {
 /** Sessions whose latest save an isolate remembers: the most recently saved ones. */
 const REMEMBERED_SESSIONS = 1000;
 const latestSaves = new WeakMap<Config, Map<string, string>>();
-const sessionKey = (user: string, session: string) => `${user}\u0000${session}`;
+/** The name of a session's Durable Objects (its sync token here, its turns in SessionTurns). */
+export const sessionObjectName = (user: string, session: string) => `${user}\u0000${session}`;
 
 /**
  * The sync token a session turn's reads start from, so they wait for the session's latest save on
@@ -27,11 +28,11 @@ const sessionKey = (user: string, session: string) => `${user}\u0000${session}`;
  */
 export async function sessionSyncToken(config: Config, user: string, session: string, echoed: string | undefined): Promise<string | undefined> {
   if (echoed) return echoed;
-  const remembered = latestSaves.get(config)?.get(sessionKey(user, session));
+  const remembered = latestSaves.get(config)?.get(sessionObjectName(user, session));
   if (!config.sessionSync) return remembered;
   try {
     const { objects } = config.sessionSync;
-    const stub = objects.get(objects.idFromName(sessionKey(user, session)));
+    const stub = objects.get(objects.idFromName(sessionObjectName(user, session)));
     return (await withDeadline(stub.latest(), config.sessionSync.timeoutMs, undefined, "session sync read")) ?? remembered;
   } catch (error) {
     // The turn goes on as the isolate knows it: read-your-writes as without the fallback.
@@ -57,7 +58,7 @@ export async function sessionReader(config: Config, user: string, session: strin
 export async function rememberSave(config: Config, user: string, session: string, token: string): Promise<void> {
   let saves = latestSaves.get(config);
   if (!saves) latestSaves.set(config, (saves = new Map()));
-  const key = sessionKey(user, session);
+  const key = sessionObjectName(user, session);
   // Newest last, so the first is the one to forget.
   saves.delete(key);
   saves.set(key, token);

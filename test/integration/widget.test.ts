@@ -219,23 +219,35 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     }
   });
 
-  it("completes a reply cut off by a dropped connection after reconnecting, stored once", async () => {
+  it("streams the rest of a reply cut off by a dropped connection after reconnecting, stored once", async () => {
     const reader = uniqueId("reader");
     const line = await cuttable(worker.url);
     const page = await browser.newPage();
+    const resumed: string[] = [];
+    page.on("response", (response) => {
+      if (response.url().endsWith("/v1/chat/completions") && response.headers()["x-reply-resumed"] === "true") resumed.push(response.url());
+    });
     // The page talks to the proxy through a connection the test can cut.
     const dropping = await shop(line.url, reader, renewingPort);
+    const marker = uniqueId("everything");
     try {
       await page.goto(dropping.url);
-      await send(page, "[mock:words=80] tell me everything");
+      await send(page, `[mock:words=80] tell me ${marker}`);
       const reply = page.locator("[data-concierge-widget] li.assistant > span:last-child");
       await expect.poll(() => reply.textContent(), { timeout: 10_000 }).toMatch(/word3/);
       line.cut();
       await expect.poll(() => page.locator("[data-concierge-widget] [role=status]").textContent()).toContain("Reconnecting");
       expect(await reply.textContent()).not.toContain("word80");
+      // Live: the rest arrives word by word, so the reply is seen further on but not yet finished.
+      await expect.poll(async () => {
+        const text = (await reply.textContent()) ?? "";
+        return text.includes("word50") && !text.includes("word80");
+      }, { timeout: 20_000, interval: 20 }).toBe(true);
       await expect.poll(() => reply.textContent(), { timeout: 20_000 }).toMatch(/word79 word80$/);
-      // The same reply, each word once, and the turn stored once.
-      expect((await reply.textContent())!.match(/\bword1 /g)).toHaveLength(1);
+      expect(resumed).toHaveLength(1);
+      // The same reply, each word once, from one generation, and the turn stored once.
+      expect(await reply.textContent()).toBe(Array.from({ length: 80 }, (_, i) => `word${i + 1}`).join(" "));
+      expect(mock.requests.filter((r) => JSON.stringify(r.body).includes(marker))).toHaveLength(1);
       expect(await history(page)).toHaveLength(2);
       expect((await storedSessions(reader))[0]).toHaveLength(2);
     } finally {

@@ -5,5 +5,6 @@ declare namespace Cloudflare {
   }
   interface Env {
     SESSION_SYNC: DurableObjectNamespace<import("../../src/redis/session-sync-object").SessionSync>;
+    SESSION_TURNS: DurableObjectNamespace<import("../../src/chat/session-turns-object").SessionTurns>;
   }
 }

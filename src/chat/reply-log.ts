@@ -1,0 +1,77 @@
+const encoder = new TextEncoder();
+
+/**
+ * One streamed reply as its client is sent it, kept while the reply is generated (and a while
+ * after) so that a client whose connection dropped can attach again and get the rest.
+ *
+ * Each write of the relay is one piece, followed by an SSE block that carries only its number
+ * (`id: 3`): a browser's EventSource, or any client that keeps the last event id, asks for the
+ * rest with `Last-Event-ID: 3` and gets the pieces after it. A block with no data dispatches no
+ * event, so clients that ignore ids (the openai SDK among them) see the stream they always did.
+ *
+ * Appending never waits for a reader: the model is read at its own pace whoever is listening, and
+ * a client that stopped reading holds back nothing but its own copy.
+ */
+export class ReplyLog {
+  private readonly pieces: string[] = [];
+  private ended = false;
+  private wake: (() => void)[] = [];
+  /** When the relay took this log for its reply; until then a client waits to attach. */
+  private began: ((streaming: boolean) => void) | undefined;
+  /** Whether the request streams its reply here (false: it answered otherwise, or failed first). */
+  readonly streaming = new Promise<boolean>((resolve) => (this.began = resolve));
+  /** When the last piece was appended, for how long a finished reply is kept. */
+  endedAt: number | undefined;
+
+  /** The relay is writing the reply here. */
+  begin(): void {
+    this.began?.(true);
+    this.began = undefined;
+  }
+
+  /** The request ended without streaming here (if it did not begin to): there is nothing to attach to. */
+  abandon(): void {
+    if (!this.began) return;
+    this.began(false);
+    this.began = undefined;
+    this.end();
+  }
+
+  append(text: string): void {
+    if (this.ended || !text) return;
+    this.pieces.push(`${text}id: ${this.pieces.length + 1}\n\n`);
+    this.notify();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endedAt = Date.now();
+    this.notify();
+  }
+
+  /**
+   * The reply from after piece `after` (0: from the start), then each piece as it comes, until
+   * the end. A number past what was sent is taken as all of it.
+   */
+  read(after = 0): ReadableStream<Uint8Array> {
+    let next = after;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        while (next >= this.pieces.length && !this.ended) await new Promise<void>((resolve) => this.wake.push(resolve));
+        if (next < this.pieces.length) {
+          controller.enqueue(encoder.encode(this.pieces.slice(next).join("")));
+          next = this.pieces.length;
+        } else {
+          controller.close();
+        }
+      },
+    });
+  }
+
+  private notify(): void {
+    const waiting = this.wake;
+    this.wake = [];
+    for (const resolve of waiting) resolve();
+  }
+}
