@@ -113,6 +113,12 @@ async function main() {
   for (let i = 0; i < 21; i++) await timed(counted, turnOf(tripsUser, i, i % 2 === 1));
   const trips = (await requestDetailsThrough(counter.url, `{${tripsUser}}`)).slice(2); // the first turn also reads Cosmos' miss
   const perTurn = (path: string) => trips.filter((r) => r.path === path).length / 20;
+  // The same for a widget whose turns run in the session's Durable Object.
+  const countedWidget = await concierge("concierge_widget_counted", dist, bindings(counter.url), { widget: "resumable" });
+  await timed(countedWidget, turnOf("bench-widget-trips-warm", 0, false));
+  for (let i = 0; i < 21; i++) await timed(countedWidget, turnOf("bench-widget-trips", i, i % 2 === 1));
+  const widgetTrips = (await requestDetailsThrough(counter.url, "{bench-widget-trips}")).slice(2);
+  await countedWidget.stop();
   const pipeline = trips.find((r) => r.path === "/pipeline")!;
   const transaction = trips.find((r) => r.path === "/multi-exec")!;
   await counted.stop();
@@ -125,6 +131,8 @@ async function main() {
     await portkey(mock.url, MOCK_KEY),
     await concierge("concierge_memory_sync_do", dist, bindings(store.url), { syncObjects: true }),
     await bare(mock.url, MOCK_KEY, { upstashUrl: store.url, token: UPSTASH_TOKEN, load: pipeline.body, save: transaction.body }),
+    await concierge("concierge_widget", dist, bindings(store.url), { widget: "in-request" }),
+    await concierge("concierge_widget_resumable", dist, bindings(store.url), { widget: "resumable" }),
   ];
   const [, , memory] = targets as [Target, Target, Target, ...Target[]];
   const stoppers = [...targets.map((t) => () => t.stop()), () => counter.close(), () => cosmos.close(), () => mock.close(), async () => store.stop(), async () => redis?.stop()];
@@ -178,6 +186,11 @@ async function main() {
       configs: Object.fromEntries(targets.filter((t) => rounds[0]![t.name]).map((t) => [t.name, rounds.map((round) => round[t.name]!)])),
       history_seq_p50_ms: history,
       upstash_requests_per_turn: { load: perTurn("/pipeline"), save: perTurn("/multi-exec"), total: trips.length / 20 },
+      upstash_requests_per_widget_turn_resumable: {
+        load: widgetTrips.filter((r) => r.path === "/pipeline").length / 20,
+        save: widgetTrips.filter((r) => r.path === "/multi-exec").length / 20,
+        total: widgetTrips.length / 20,
+      },
       upstash_floor: { ...floor, both_ms: Number((floor.pipeline_p50_ms + floor.multi_exec_p50_ms).toFixed(2)) },
       cold_start: { miniflare_ready_ms: Math.round(readyMs), first_turn_ms: Number(firstTurn.total.toFixed(2)), module_evaluation: script("startup-cost.mjs", "dist/index.js") },
       bundle: script("bundle-size.mjs", "dist"),

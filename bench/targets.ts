@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHmac, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -78,23 +79,54 @@ export function buildConcierge(): string {
   return out;
 }
 
-/** stateless: the client sends the history. syncObjects: SYNC_FALLBACK=durable-object, as the bench's client echoes no sync token. */
-export async function concierge(name: string, dist: string, bindings: Record<string, string>, options: { stateless?: boolean; syncObjects?: boolean } = {}): Promise<Target> {
+/** What the bench's widget tokens are signed with (JWT_SECRET in a widget target's bindings). */
+const WIDGET_SECRET = "bench-widget-secret-0123456789abcdef0123";
+
+/** A widget token for `user`, as POST /v1/tokens mints them (HS256, an hour long). */
+function widgetToken(user: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub: user, iat: now, exp: now + 3600 })}`;
+  return `${unsigned}.${createHmac("sha256", WIDGET_SECRET).update(unsigned).digest("base64url")}`;
+}
+
+/**
+ * stateless: the client sends the history. syncObjects: SYNC_FALLBACK=durable-object, as the
+ * bench's client echoes no sync token. widget: the client is a widget (its token, an
+ * Idempotency-Key per turn, as widget.js sends them), its turns in the session's Durable Object
+ * ("resumable") or in the request ("in-request", RESUMABLE_REPLIES=off).
+ */
+export async function concierge(
+  name: string,
+  dist: string,
+  bindings: Record<string, string>,
+  options: { stateless?: boolean; syncObjects?: boolean; widget?: "resumable" | "in-request" } = {},
+): Promise<Target> {
   const vendor = ["vendor/azure-cosmos.mjs", "vendor/o200k.mjs"].filter((file) => existsSync(join(dist, file)));
   const modules = [{ path: join(dist, "index.js") }, ...vendor.map((file) => ({ path: join(dist, file) }))];
   const worker = options.syncObjects
     ? await miniflare(modules, dist, { ...bindings, SYNC_FALLBACK: "durable-object" }, { SESSION_SYNC: "SessionSync" })
-    : await miniflare(modules, dist, bindings);
+    : options.widget === "resumable"
+      ? await miniflare(modules, dist, { ...bindings, JWT_SECRET: WIDGET_SECRET }, { SESSION_TURNS: "SessionTurns" })
+      : options.widget === "in-request"
+        ? await miniflare(modules, dist, { ...bindings, JWT_SECRET: WIDGET_SECRET, RESUMABLE_REPLIES: "off" })
+        : await miniflare(modules, dist, bindings);
   const apiKey = bindings.PROXY_API_KEYS!.split(",")[0]!.trim();
+  const tokens = new Map<string, string>();
+  const caller = (user: string): Record<string, string> => {
+    if (!options.widget) return { Authorization: `Bearer ${apiKey}`, "X-User-Id": user };
+    let token = tokens.get(user);
+    if (!token) tokens.set(user, (token = widgetToken(user)));
+    return { Authorization: `Bearer ${token}`, "Idempotency-Key": randomUUID() };
+  };
   return {
     name,
     url: `${worker.url}/v1/chat/completions`,
     pid: worker.pid,
     request: (turn) => ({
       headers: {
-        Authorization: `Bearer ${apiKey}`,
+        ...caller(turn.user),
         "Content-Type": "application/json",
-        "X-User-Id": turn.user,
         ...(options.stateless ? { "X-Session-Store": "false" } : { "X-Session-Id": turn.session }),
       },
       // With memory the session holds the history; stateless, the client sends it, as to any proxy.
