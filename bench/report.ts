@@ -12,6 +12,7 @@ interface Result {
   configs: Record<string, Row[]>;
   history_seq_p50_ms: Record<string, number>;
   upstash_requests_per_turn: Record<string, number>;
+  upstash_requests_per_widget_turn_resumable: Record<string, number>;
   upstash_floor: Record<string, number>;
   cold_start: Record<string, unknown>;
   bundle: string;
@@ -48,7 +49,7 @@ export function writeReport(result: Result, dir: string): void {
     "## Memory",
     "",
     `Seq p50 with a session holding 10 / 1,000 / 10,000 stored messages: ${Object.values(result.history_seq_p50_ms).join(" / ")} ms.`,
-    `Upstash requests per turn: ${JSON.stringify(result.upstash_requests_per_turn)}. The floor, a turn's exact requests replayed alone: /pipeline ${result.upstash_floor.pipeline_p50_ms} ms + /multi-exec ${result.upstash_floor.multi_exec_p50_ms} ms.`,
+    `Upstash requests per turn: ${JSON.stringify(result.upstash_requests_per_turn)}; a widget's turn in the session's Durable Object (concierge_widget_resumable): ${JSON.stringify(result.upstash_requests_per_widget_turn_resumable)}. The floor, a turn's exact requests replayed alone: /pipeline ${result.upstash_floor.pipeline_p50_ms} ms + /multi-exec ${result.upstash_floor.multi_exec_p50_ms} ms.`,
     `Cold start: ${JSON.stringify(result.cold_start)}.`,
     `Bundle: ${result.bundle}.`,
     "",

@@ -14,14 +14,12 @@ const encoder = new TextEncoder();
  */
 export class ReplyLog {
   private readonly pieces: string[] = [];
-  private ended = false;
+  private endedAt: number | undefined;
   private wake: (() => void)[] = [];
   /** When the relay took this log for its reply; until then a client waits to attach. */
   private began: ((streaming: boolean) => void) | undefined;
   /** Whether the request streams its reply here (false: it answered otherwise, or failed first). */
   readonly streaming = new Promise<boolean>((resolve) => (this.began = resolve));
-  /** When the last piece was appended, for how long a finished reply is kept. */
-  endedAt: number | undefined;
 
   /** The relay is writing the reply here. */
   begin(): void {
@@ -37,15 +35,19 @@ export class ReplyLog {
     this.end();
   }
 
+  /** When the reply ended (ms since the epoch), for how long a finished one is kept; undefined while it streams. */
+  get ended(): number | undefined {
+    return this.endedAt;
+  }
+
   append(text: string): void {
-    if (this.ended || !text) return;
+    if (this.endedAt !== undefined || !text) return;
     this.pieces.push(`${text}id: ${this.pieces.length + 1}\n\n`);
     this.notify();
   }
 
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.endedAt !== undefined) return;
     this.endedAt = Date.now();
     this.notify();
   }
@@ -58,7 +60,7 @@ export class ReplyLog {
     let next = after;
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        while (next >= this.pieces.length && !this.ended) await new Promise<void>((resolve) => this.wake.push(resolve));
+        while (next >= this.pieces.length && this.endedAt === undefined) await new Promise<void>((resolve) => this.wake.push(resolve));
         if (next < this.pieces.length) {
           controller.enqueue(encoder.encode(this.pieces.slice(next).join("")));
           next = this.pieces.length;

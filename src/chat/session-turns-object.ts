@@ -35,7 +35,7 @@ function lastEventId(header: string | undefined): number {
 const attachOrRecord: MiddlewareHandler<AppEnv> = async (c, next) => {
   const { replies } = given.get(c.req.raw)!;
   const now = Date.now();
-  for (const [key, reply] of replies) if (reply.endedAt !== undefined && now - reply.endedAt > KEEP_FINISHED_MS) replies.delete(key);
+  for (const [key, reply] of replies) if (reply.ended !== undefined && now - reply.ended > KEEP_FINISHED_MS) replies.delete(key);
 
   const key = idempotencyKey(c.req.header("Idempotency-Key"));
   if (key === undefined) return next();

@@ -94,7 +94,7 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
       env: {
         JWT_SECRET: "widget-test-secret-0123456789abcdef0123",
         ALLOWED_ORIGINS: `http://127.0.0.1:${allowedPort}, http://127.0.0.1:${renewingPort}`,
-        // Room for a resumed reply's polls (each counts) on a slow machine; the rate-limit test goes past it.
+        // Room for the other tests' turns (and, with resumable replies off, a dropped reply's polls); the rate-limit test goes past it.
         RATE_LIMIT_REQUESTS: "14",
         RATE_LIMIT_WINDOW_SECONDS: "60",
       },
