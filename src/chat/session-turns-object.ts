@@ -5,17 +5,22 @@ import type { Caller } from "../auth/caller";
 import { loadConfig, type Env } from "../config";
 import { errorResponse } from "../http/error-response";
 import { InvalidRequestError } from "../http/errors";
+import { log } from "../http/log";
 import { requestId } from "../http/request-id";
 import { ServerTiming } from "../http/server-timing";
 import { idempotencyKey } from "../turn/idempotency-key";
 import { chatRoutes } from "./handler";
+import { KeepAlive } from "./keep-alive";
 import { ReplyLog } from "./reply-log";
 
 /** How long a finished reply can still be attached to; after it, a retry gets the saved turn instead. */
 const KEEP_FINISHED_MS = 60_000;
 
-/** What the object hands the turn besides the request: who asked (the front door authenticated them), and its replies. */
-const given = new WeakMap<Request, { caller: Caller; replies: Map<string, ReplyLog> }>();
+/**
+ * What the object hands the turn besides the request: who asked (the front door authenticated
+ * them), the session's replies by Idempotency-Key, and what keeps the object alive for them.
+ */
+const given = new WeakMap<Request, { caller: Caller; replies: Map<string, ReplyLog>; keepAlive: KeepAlive }>();
 
 /** `Last-Event-ID`: the last piece of a reply the client has, or 0 for none. */
 function lastEventId(header: string | undefined): number {
@@ -33,7 +38,7 @@ function lastEventId(header: string | undefined): number {
  * retry, and runs as a turn.
  */
 const attachOrRecord: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const { replies } = given.get(c.req.raw)!;
+  const { replies, keepAlive } = given.get(c.req.raw)!;
   const now = Date.now();
   for (const [key, reply] of replies) if (reply.ended !== undefined && now - reply.ended > KEEP_FINISHED_MS) replies.delete(key);
 
@@ -50,18 +55,20 @@ const attachOrRecord: MiddlewareHandler<AppEnv> = async (c, next) => {
       "X-Reply-Resumed": "true",
     });
   }
-  const log = new ReplyLog();
-  replies.set(key, log);
-  c.set("replyLog", log);
+  const reply = new ReplyLog();
+  replies.set(key, reply);
+  c.set("replyLog", reply);
   try {
     await next();
   } finally {
-    log.abandon();
-    if (!(await log.streaming)) {
-      if (replies.get(key) === log) replies.delete(key);
+    reply.abandon();
+    if (!(await reply.streaming)) {
+      if (replies.get(key) === reply) replies.delete(key);
     } else {
       // Tells the client that this reply outlives its connection: attach again to get the rest.
       c.res.headers.set("X-Reply-Resumable", "true");
+      // Generated to its end whether or not anyone still listens.
+      keepAlive.watch();
     }
   }
 };
@@ -87,10 +94,23 @@ const turns = new Hono<AppEnv>()
  */
 export class SessionTurns extends DurableObject<Env> {
   private readonly replies = new Map<string, ReplyLog>();
+  private readonly keepAlive = new KeepAlive(this.ctx.storage, { busy: () => [...this.replies.values()].some((reply) => reply.ended === undefined) });
 
   /** A chat turn from the front door, which authenticated `caller`. */
   async turn(request: Request, caller: Caller): Promise<Response> {
-    given.set(request, { caller, replies: this.replies });
-    return turns.fetch(request, this.env, { waitUntil: (work) => this.ctx.waitUntil(work), passThroughOnException: () => {}, props: {} });
+    given.set(request, { caller, replies: this.replies, keepAlive: this.keepAlive });
+    const answer = await turns.fetch(request, this.env, { waitUntil: (work) => this.ctx.waitUntil(work), passThroughOnException: () => {}, props: {} });
+    if (!answer.body) return answer;
+    // Through a stream of the runtime's own: a client that drops off the network then fails this
+    // pipe, where it is logged as what it is, not as an uncaught error of the runtime's pump. The
+    // reply itself goes on (its log never waits for a client).
+    const { readable, writable } = new IdentityTransformStream();
+    const request_id = answer.headers.get("X-Request-Id");
+    answer.body.pipeTo(writable).catch(() => log("info", "client_gone", { request_id }));
+    return new Response(readable, answer);
+  }
+
+  override async alarm(): Promise<void> {
+    await this.keepAlive.beat();
   }
 }

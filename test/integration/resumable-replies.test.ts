@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { proxyFetch, stack, uniqueId, upstreamRequests } from "../support/context";
@@ -96,7 +97,12 @@ describe("a widget's reply outlives its connection (the session's Durable Object
 
   it("saves a reply whose client never comes back, and a late retry gets the rest of it, not a second answer", async () => {
     const [user, session, marker, key] = [uniqueId("phone"), uniqueId("s"), uniqueId("gone"), crypto.randomUUID()];
-    const cut = await readReply(await widgetTurn(user, session, slowAsk(marker, 60), { "Idempotency-Key": key }), 30);
+    const first = await widgetTurn(user, session, slowAsk(marker, 60), { "Idempotency-Key": key });
+    const cut = await readReply(first, 30);
+    // The object saw its client go, as what it is: no uncaught error in the log.
+    const gone = `"event":"client_gone","request_id":"${first.headers.get("X-Request-Id")}"`;
+    await expect.poll(() => readFileSync(stack().workerLogFile, "utf8"), { timeout: 10_000 }).toContain(gone);
+    expect(readFileSync(stack().workerLogFile, "utf8")).not.toContain("Uncaught Error: Network connection lost");
     await expect.poll(() => storedMessages(user, session), { timeout: 20_000, interval: 200 }).toHaveLength(2);
     const stored = await storedMessages(user, session);
     expect(stored[1]!.content).toBe(wholeReply(60));
