@@ -74,7 +74,8 @@
   ]);
   root.append(el("style", { text: STYLE }), launcher, panel);
 
-  const state = { token: null, expiresAt: 0, session: null, sync: null, restoring: null, busy: false };
+  // resumable: whether the proxy's replies outlive a dropped connection, as its last answer said.
+  const state = { token: null, expiresAt: 0, session: null, sync: null, restoring: null, busy: false, resumable: false };
 
   // Storage may be blocked or full; the widget then simply forgets across reloads.
   const stored = {
@@ -241,6 +242,12 @@
   /** No byte for this long means the connection is gone, even if nothing said so. */
   const STALL_MS = 30_000;
 
+  /** A chat request, given up if no answer begins within STALL_MS. */
+  function chat(request, connection) {
+    const stall = setTimeout(() => connection.abort(), STALL_MS);
+    return call("/v1/chat/completions", { ...request, signal: connection.signal }).finally(() => clearTimeout(stall));
+  }
+
   /**
    * Shows a streamed reply in `bubble` as it arrives. True once it is complete; false if the
    * connection gave out first (or went silent for STALL_MS), so the rest is still to come.
@@ -285,12 +292,12 @@
       try {
         const connection = new AbortController();
         const headers = { ...request.headers, ...(progress.id ? { "Last-Event-ID": progress.id } : {}) };
-        const response = await call("/v1/chat/completions", { ...request, headers, signal: connection.signal });
+        const response = await chat({ ...request, headers }, connection);
         if (response.status === 429) {
           wait = 1000 * (Number(response.headers.get("Retry-After")) || 5);
           continue;
         }
-        if (response.status === 401 || response.status === 403) return false;
+        if (response.status < 500 && !response.ok) return false;
         if (!response.ok) continue; // 5xx: try again
         say("");
         if (response.headers.get("X-Reply-Resumed") !== "true") {
@@ -308,9 +315,8 @@
   }
 
   /**
-   * A reply cut off by a dropped connection, where the proxy finishes it on its own (no
-   * X-Reply-Resumable: turned off there, or unknown because the connection dropped before any
-   * answer): completed from the session once saved, the rest of the same reply shown once (the
+   * A reply cut off by a dropped connection, where the proxy finishes it on its own (its answers
+   * carry no X-Reply-Resumable: turned off there, or not known before its first answer): completed from the session once saved, the rest of the same reply shown once (the
    * saved reply begins with what was shown). Only the session's newest exchange can be it.
    */
   async function complete(text, bubble, attempts) {
@@ -348,7 +354,6 @@
     add("user", text);
     say("");
     let bubble;
-    let resumable = false;
     // One key for the message, so a retry after a dropped connection is the same request.
     const request = {
       method: "POST",
@@ -359,12 +364,11 @@
     try {
       await (state.restoring ??= restore());
       const connection = new AbortController();
-      const stall = setTimeout(() => connection.abort(), STALL_MS);
-      const response = await call("/v1/chat/completions", { ...request, signal: connection.signal }).finally(() => clearTimeout(stall));
+      const response = await chat(request, connection);
       if (!response.ok) throw failureOf(response);
       // Without a session of its own yet (storage blocked, restore failed), keep the one the proxy started.
       if (!state.session && response.headers.get("X-Session-Id")) state.session = response.headers.get("X-Session-Id");
-      resumable = response.headers.get("X-Reply-Resumable") === "true";
+      state.resumable = response.headers.get("X-Reply-Resumable") === "true";
       bubble = add("assistant", "");
       bubble.setAttribute("aria-busy", "true");
       if (!(await show(response, bubble, progress, connection))) throw new Error("cut off");
@@ -378,7 +382,7 @@
         const begun = bubble !== undefined;
         bubble ??= add("assistant", "");
         try {
-          recovered = resumable ? await reattach(request, bubble, progress) : await complete(text, bubble, begun ? 20 : 4);
+          recovered = state.resumable ? await reattach(request, bubble, progress) : await complete(text, bubble, begun ? 20 : 4);
         } catch (failure) {
           error = failure;
         }

@@ -117,6 +117,38 @@ describe("npm run dev", () => {
     await page.locator("#status", { hasText: "saw 0 earlier" }).waitFor();
   });
 
+  it("gives a widget whose connection dropped the rest of its reply, live, when it asks again", async () => {
+    const base = `http://127.0.0.1:${port}`;
+    const minted = await fetch(`${base}/v1/tokens`, {
+      method: "POST",
+      headers: { Authorization: "Bearer sk-concierge-dev", "Content-Type": "application/json" },
+      body: JSON.stringify({ user: "dev-phone" }),
+    });
+    const { token } = (await minted.json()) as { token: string };
+    // As widget.js sends a message: its token, its session, one Idempotency-Key for the message.
+    const ask = (headers: Record<string, string>) =>
+      fetch(`${base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "X-Session-Id": "dev-phone-s1", "Idempotency-Key": "dev-phone-m1", ...headers },
+        body: JSON.stringify({ stream: true, messages: [{ role: "user", content: "[mock:words=60] [mock:pace=20] tell me" }] }),
+      });
+    const first = await ask({});
+    expect(first.headers.get("X-Reply-Resumable")).toBe("true");
+    const reader = first.body!.getReader();
+    let received = "";
+    while (!/\bword5 /.test(streamedText(received))) received += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel(); // the phone drops off the network
+    // What it has: up to the last whole piece, whose number follows it.
+    const last = [...received.matchAll(/^id: (\d+)\n\n/gm)].at(-1)!;
+    const [shown, lastId] = [received.slice(0, last.index), last[1]!];
+
+    const again = await ask({ "Last-Event-ID": lastId });
+    expect(again.headers.get("X-Reply-Resumed")).toBe("true");
+    const rest = await again.text();
+    expect(rest).toContain("data: [DONE]");
+    expect(streamedText(shown) + streamedText(rest)).toBe(Array.from({ length: 60 }, (_, i) => `word${i + 1}`).join(" "));
+  });
+
   it("stops everything on Ctrl-C", async () => {
     process.kill(-child.pid!, "SIGINT");
     await new Promise((resolve) => child.once("exit", resolve));
