@@ -11,7 +11,7 @@ describe("KeepAlive, in a SessionTurns object's storage", () => {
       let busy = true;
       const keepAlive = new KeepAlive(state.storage, { busy: () => busy, everyMs: 50 });
       keepAlive.watch();
-      expect(await state.storage.getAlarm()).toBeNull(); // nothing is written for work that ends within a beat
+      expect(await state.storage.getAlarm()).toBeNull(); // nothing is written before a beat has passed
       await expect.poll(() => state.storage.getAlarm(), { timeout: 5000, interval: 10 }).not.toBeNull();
       await state.storage.deleteAlarm(); // as the alarm's firing does
       await keepAlive.beat();

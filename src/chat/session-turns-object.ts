@@ -105,8 +105,8 @@ export class SessionTurns extends DurableObject<Env> {
     // pipe, where it is logged as what it is, not as an uncaught error of the runtime's pump. The
     // reply itself goes on (its log never waits for a client).
     const { readable, writable } = new IdentityTransformStream();
-    const request_id = answer.headers.get("X-Request-Id");
-    answer.body.pipeTo(writable).catch(() => log("info", "client_gone", { request_id }));
+    const id = answer.headers.get("X-Request-Id");
+    answer.body.pipeTo(writable).catch(() => log("info", "client_gone", { request_id: id }));
     return new Response(readable, answer);
   }
 
