@@ -208,11 +208,8 @@
     }
   }
 
-  /**
-   * Server-sent events as they arrive: each event's data. `progress.id` follows the last event id
-   * the proxy sent: where the reply stands, for attaching again after a dropped connection.
-   */
-  async function* events(response, progress) {
+  /** Server-sent events as they arrive: `{ data }` for each event, `{ id }` for each id the proxy sends. */
+  async function* events(response) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
@@ -230,9 +227,8 @@
           .filter((line) => line.startsWith("data:"))
           .map((line) => line.slice(5).trimStart())
           .join("\n");
-        if (data) yield data;
-        // After the event is shown: the id stands for everything up to here.
-        for (const line of lines) if (line.startsWith("id:")) progress.id = line.slice(3).trim();
+        if (data) yield { data };
+        for (const line of lines) if (line.startsWith("id:")) yield { id: line.slice(3).trim() };
       }
     }
   }
@@ -241,18 +237,25 @@
 
   /** No byte for this long means the connection is gone, even if nothing said so. */
   const STALL_MS = 30_000;
+  /** How long a dropped reply is tried for, from the drop (or from the last piece that came). */
+  const RECONNECT_MS = 30_000;
 
-  /** A chat request, given up if no answer begins within STALL_MS. */
-  function chat(request, connection) {
-    const stall = setTimeout(() => connection.abort(), STALL_MS);
+  /** A chat request, given up if no answer begins within `stallMs`. */
+  function chat(request, connection, stallMs = STALL_MS) {
+    const stall = setTimeout(() => connection.abort(), stallMs);
     return call("/v1/chat/completions", { ...request, signal: connection.signal }).finally(() => clearTimeout(stall));
   }
 
   /**
    * Shows a streamed reply in `bubble` as it arrives. True once it is complete; false if the
    * connection gave out first (or went silent for STALL_MS), so the rest is still to come.
+   * `progress.id` is the last piece shown. A resumable reply's text is shown a piece at a time,
+   * when the piece's id has come: a connection that drops inside a piece gets the piece again
+   * whole, so what was shown of it must not stay.
    */
   async function show(response, bubble, progress, connection) {
+    const pieces = response.headers.get("X-Reply-Resumable") === "true";
+    let held = "";
     let stall;
     const alive = () => {
       clearTimeout(stall);
@@ -260,13 +263,23 @@
     };
     alive();
     try {
-      for await (const data of events(response, progress)) {
+      for await (const event of events(response)) {
         alive();
-        if (data === "[DONE]") return true;
-        const chunk = JSON.parse(data);
-        // The proxy's own failure: nothing was saved, so there is nothing to resume.
-        if (chunk.error) throw new Failure("The answer could not be completed. Please send your message again.");
-        bubble.textContent += chunk.choices?.[0]?.delta?.content ?? "";
+        if (event.id !== undefined) {
+          bubble.textContent += held;
+          held = "";
+          progress.id = event.id;
+        } else if (event.data === "[DONE]") {
+          bubble.textContent += held;
+          return true;
+        } else {
+          const chunk = JSON.parse(event.data);
+          // The proxy's own failure: nothing was saved, so there is nothing to resume.
+          if (chunk.error) throw new Failure("The answer could not be completed. Please send your message again.");
+          const delta = chunk.choices?.[0]?.delta?.content ?? "";
+          if (pieces) held += delta;
+          else bubble.textContent += delta;
+        }
       }
     } catch (error) {
       if (error instanceof Failure) throw error;
@@ -286,13 +299,13 @@
    */
   async function reattach(request, bubble, progress) {
     let wait = 300;
-    for (let attempt = 0; attempt < 20; attempt++) {
+    for (let until = Date.now() + RECONNECT_MS; Date.now() < until; ) {
       await pause(wait);
       wait = 1500; // unless a 429 says how long
       try {
         const connection = new AbortController();
-        const headers = { ...request.headers, ...(progress.id ? { "Last-Event-ID": progress.id } : {}) };
-        const response = await chat({ ...request, headers }, connection);
+        const headers = { ...request.headers, "Last-Event-ID": progress.id || "0" };
+        const response = await chat({ ...request, headers }, connection, Math.max(1000, until - Date.now()));
         if (response.status === 429) {
           wait = 1000 * (Number(response.headers.get("Retry-After")) || 5);
           continue;
@@ -304,8 +317,11 @@
           bubble.textContent = "";
           progress.id = "";
         }
+        const before = progress.id;
         if (await show(response, bubble, progress, connection)) return true;
         say("Connection lost. Reconnecting…");
+        // Dropped again after more of the reply came: another 30 s to reconnect.
+        if (progress.id !== before) until = Date.now() + RECONNECT_MS;
       } catch (error) {
         if (error instanceof Failure) throw error;
         // still offline: try again

@@ -27,7 +27,7 @@ export class KeepAlive {
     this.everyMs = options.everyMs ?? HEARTBEAT_MS;
   }
 
-  /** Work has begun that may outlast its client: if it is still going after a beat, keep beating. */
+  /** Work has begun that may outlast its client: if anything is still going after a beat, keep beating. */
   watch(): void {
     setTimeout(() => {
       if (this.options.busy()) this.arm().catch(() => {});
@@ -43,6 +43,11 @@ export class KeepAlive {
   private async arm(): Promise<void> {
     if (this.armed) return;
     this.armed = true;
-    await this.storage.setAlarm(Date.now() + this.everyMs);
+    try {
+      await this.storage.setAlarm(Date.now() + this.everyMs);
+    } catch (error) {
+      this.armed = false; // the next work that outlasts a beat tries again
+      throw error;
+    }
   }
 }

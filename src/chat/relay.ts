@@ -102,12 +102,18 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
 /** The relay writing to a reply log: the client (the first, and any that attach again) reads the log. */
 function relayInto(upstream: ReadableStream<Uint8Array>, options: RelayOptions, log: ReplyLog) {
   log.begin();
-  const finished = relay(upstream, options, async (text) => log.append(text)).finally(() => log.end());
+  const finished = relay(upstream, options, async (text) => log.append(text)).then(
+    (completed) => log.end(!completed),
+    () => log.end(true),
+  );
   return { body: log.read(), finished };
 }
 
-/** Reads the upstream to its end, sending each read's events in the client's format, and completes the turn. */
-async function relay(upstream: ReadableStream<Uint8Array>, options: RelayOptions, send: (text: string) => Promise<void>): Promise<void> {
+/**
+ * Reads the upstream to its end, sending each read's events in the client's format, and completes
+ * the turn. True if it did; false if the stream ended with the format's failure instead.
+ */
+async function relay(upstream: ReadableStream<Uint8Array>, options: RelayOptions, send: (text: string) => Promise<void>): Promise<boolean> {
   const format = options.format ?? chatFormat();
   const opening = format.start();
   if (opening) await send(opening);
@@ -186,8 +192,8 @@ async function relay(upstream: ReadableStream<Uint8Array>, options: RelayOptions
       failure = error instanceof ApiError ? error : new UpstreamError(502, "The reply could not be completed.");
     }
   }
-  if (failure) {
-    options.onFailure(failure.code ?? failure.type);
-    await send(format.fail(failure));
-  }
+  if (!failure) return true;
+  options.onFailure(failure.code ?? failure.type);
+  await send(format.fail(failure));
+  return false;
 }

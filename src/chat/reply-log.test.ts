@@ -51,4 +51,23 @@ describe("ReplyLog", () => {
     streamed.end();
     expect(await all(streamed.read())).toBe("data: x\n\nid: 1\n\n");
   });
+
+  it("takes an id past what was sent as all of it: nothing that comes after is skipped", async () => {
+    const log = new ReplyLog();
+    log.append("data: a\n\n");
+    const reader = log.read(5);
+    log.append("data: b\n\n");
+    log.end();
+    expect(await all(reader)).toBe("data: b\n\nid: 2\n\n");
+  });
+
+  it("says when and how the reply ended", async () => {
+    const good = new ReplyLog();
+    const bad = new ReplyLog();
+    good.end();
+    bad.end(true);
+    await Promise.all([good.done, bad.done]);
+    expect([good.failed, bad.failed]).toEqual([false, true]);
+    expect(good.ended).toBeTypeOf("number");
+  });
 });

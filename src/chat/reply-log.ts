@@ -8,6 +8,7 @@ const encoder = new TextEncoder();
  * (`id: 3`): a browser's EventSource, or any client that keeps the last event id, asks for the
  * rest with `Last-Event-ID: 3` and gets the pieces after it. A block with no data dispatches no
  * event, so clients that ignore ids (the openai SDK among them) see the stream they always did.
+ * A client has a piece once it has its id: a connection that drops inside one gets it again whole.
  *
  * Appending never waits for a reader: the model is read at its own pace whoever is listening, and
  * a client that stopped reading holds back nothing but its own copy.
@@ -15,13 +16,15 @@ const encoder = new TextEncoder();
 export class ReplyLog {
   private readonly pieces: string[] = [];
   private endedAt: number | undefined;
+  private endedBadly = false;
   private wake: (() => void)[] = [];
-  /** When the relay took this log for its reply; until then a client waits to attach. */
   private began: ((streaming: boolean) => void) | undefined;
-  /** Whether the request streams its reply here (false: it answered otherwise, or failed first). */
+  private finish: (() => void) | undefined;
+  /** Whether the request streams its reply here (false: it answered otherwise, or failed first); a retry waits to know. */
   readonly streaming = new Promise<boolean>((resolve) => (this.began = resolve));
+  /** Settles when the reply has ended, well or not. */
+  readonly done = new Promise<void>((resolve) => (this.finish = resolve));
 
-  /** The relay is writing the reply here. */
   begin(): void {
     this.began?.(true);
     this.began = undefined;
@@ -32,12 +35,17 @@ export class ReplyLog {
     if (!this.began) return;
     this.began(false);
     this.began = undefined;
-    this.end();
+    this.end(true);
   }
 
   /** When the reply ended (ms since the epoch), for how long a finished one is kept; undefined while it streams. */
   get ended(): number | undefined {
     return this.endedAt;
+  }
+
+  /** It ended with a failure instead of its end: a retry should run the turn again, not be shown the failure. */
+  get failed(): boolean {
+    return this.endedBadly;
   }
 
   append(text: string): void {
@@ -46,18 +54,18 @@ export class ReplyLog {
     this.notify();
   }
 
-  end(): void {
+  end(failed = false): void {
     if (this.endedAt !== undefined) return;
     this.endedAt = Date.now();
+    this.endedBadly = failed;
+    this.finish?.();
     this.notify();
   }
 
-  /**
-   * The reply from after piece `after` (0: from the start), then each piece as it comes, until
-   * the end. A number past what was sent is taken as all of it.
-   */
+  /** The reply from after piece `after` (0: from the start), then each piece as it comes, until the end. */
   read(after = 0): ReadableStream<Uint8Array> {
-    let next = after;
+    // An id we never sent counts as all there is now, so nothing that comes later is skipped.
+    let next = Math.min(after, this.pieces.length);
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         while (next >= this.pieces.length && this.endedAt === undefined) await new Promise<void>((resolve) => this.wake.push(resolve));

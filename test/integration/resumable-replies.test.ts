@@ -166,4 +166,32 @@ describe("a widget's reply outlives its connection (the session's Durable Object
     expect(backend.headers.get("X-Reply-Resumable")).toBeNull();
     await backend.text();
   });
+
+  it("answers a retry that is not resuming the stream (a JSON client's) with the saved reply, once it is saved", async () => {
+    const [user, session, marker, key] = [uniqueId("phone"), uniqueId("s"), uniqueId("json"), crypto.randomUUID()];
+    const first = await widgetTurn(user, session, slowAsk(marker, 40), { "Idempotency-Key": key });
+    await readReply(first, 10);
+    const retry = await fetch(`${stack().url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${widgetToken(user)}`, "Content-Type": "application/json", "X-Session-Id": session, "Idempotency-Key": key },
+      body: JSON.stringify({ messages: [{ role: "user", content: slowAsk(marker, 40) }] }),
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("Content-Type")).toContain("application/json");
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(((await retry.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(wholeReply(40));
+    expect(await upstreamRequests(marker)).toHaveLength(1);
+  });
+
+  it("runs a retry of a reply that failed mid-stream as a new turn, instead of showing it the failure again", async () => {
+    const [user, session, marker, key] = [uniqueId("phone"), uniqueId("s"), uniqueId("failed"), crypto.randomUUID()];
+    const ask = `${marker} [mock:words=20] [mock:error-event-after=3]`;
+    const failed = await (await widgetTurn(user, session, ask, { "Idempotency-Key": key })).text();
+    expect(failed).toContain("upstream_stream_error");
+    const retry = await widgetTurn(user, session, ask, { "Idempotency-Key": key, "Last-Event-ID": "2" });
+    expect(retry.headers.get("X-Reply-Resumed")).toBeNull();
+    await retry.text();
+    // The model was asked again: the retry ran the turn.
+    expect(await upstreamRequests(marker)).toHaveLength(2);
+  });
 });
