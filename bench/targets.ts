@@ -1,10 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { freePort } from "../dev/ports";
+import { hs256, now } from "../test/support/jwt";
 import { childrenNamed } from "./proc";
 
 export const ROOT = join(import.meta.dirname, "..");
@@ -83,12 +84,7 @@ export function buildConcierge(): string {
 const WIDGET_SECRET = "bench-widget-secret-0123456789abcdef0123";
 
 /** A widget token for `user`, as POST /v1/tokens mints them (HS256, an hour long). */
-function widgetToken(user: string): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub: user, iat: now, exp: now + 3600 })}`;
-  return `${unsigned}.${createHmac("sha256", WIDGET_SECRET).update(unsigned).digest("base64url")}`;
-}
+const widgetToken = (user: string) => hs256({ sub: user, iat: now(), exp: now() + 3600 }, WIDGET_SECRET);
 
 /**
  * stateless: the client sends the history. syncObjects: SYNC_FALLBACK=durable-object, as the

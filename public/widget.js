@@ -332,8 +332,9 @@
 
   /**
    * A reply cut off by a dropped connection, where the proxy finishes it on its own (its answers
-   * carry no X-Reply-Resumable: turned off there, or not known before its first answer): completed from the session once saved, the rest of the same reply shown once (the
-   * saved reply begins with what was shown). Only the session's newest exchange can be it.
+   * carry no X-Reply-Resumable: turned off there, or not known before its first answer): completed
+   * from the session once saved, the rest of the same reply shown once (the saved reply begins
+   * with what was shown). Only the session's newest exchange can be it.
    */
   async function complete(text, bubble, attempts) {
     const shown = bubble.textContent;
