@@ -81,17 +81,23 @@ describe("rolling summaries", () => {
     await injectFault(upstream.url, { match: SUMMARY_INSTRUCTION.slice(0, 40), mode: "hang", times: 1 });
     const attempts = () => requestsThrough(upstream.url, SUMMARY_INSTRUCTION.slice(0, 40)).then((paths) => paths.length);
     const before = await attempts();
+    // The n-th fold has reached the summariser and let go of its lock. (The lock alone is no sign:
+    // right after a turn's answer its fold may not have taken it yet.)
+    const tried = async (n: number) => {
+      await expect.poll(async () => (await attempts()) - before, { timeout: 10_000 }).toBeGreaterThanOrEqual(n);
+      await settled(user, "f");
+    };
     for (let i = 1; i <= 4; i++) expect((await turn(user, "f", `fact ${i} ${user}`)).status).toBe(200);
     // Turn 4 is the first whose window drops something: its fold fails (500).
-    await settled(user, "f");
+    await tried(1);
     expect((await session(user, "f")).summary).toBeNull();
     expect((await turn(user, "f", `fact 5 ${user}`)).status).toBe(200); // this fold stalls past the timeout
-    await settled(user, "f");
+    await tried(2);
     let stored = await session(user, "f");
     expect(stored.summary).toBeNull();
     expect(stored.messages).toHaveLength(10); // nothing lost meanwhile
     expect((await turn(user, "f", `fact 6 ${user}`)).status).toBe(200); // and this one folds
-    await settled(user, "f");
+    await tried(3);
     stored = await session(user, "f");
     expect(stored.summary).toContain(`fact 1 ${user}`);
     expect((await attempts()) - before).toBe(3); // the failed, the stalled, the one that folded
