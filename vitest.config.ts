@@ -25,6 +25,7 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/integration/global-setup.ts"],
+          setupFiles: ["test/integration/worker-log-on-failure.ts"],
           testTimeout: 30_000,
           hookTimeout: 90_000,
         },

@@ -176,7 +176,7 @@ describe("a widget's reply outlives its connection (the session's Durable Object
       headers: { Authorization: `Bearer ${widgetToken(user)}`, "Content-Type": "application/json", "X-Session-Id": session, "Idempotency-Key": key },
       body: JSON.stringify({ messages: [{ role: "user", content: slowAsk(marker, 40) }] }),
     });
-    expect(retry.status).toBe(200);
+    expect(retry.status, await retry.clone().text()).toBe(200);
     expect(retry.headers.get("Content-Type")).toContain("application/json");
     expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
     expect(((await retry.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(wholeReply(40));
