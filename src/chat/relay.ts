@@ -1,4 +1,4 @@
-import { DeadlineExceeded, withDeadline } from "../http/deadline";
+import { DeadlineExceeded } from "../http/deadline";
 import { IdleDeadline } from "../http/idle-deadline";
 import { ApiError, UpstreamError } from "../http/errors";
 import { ReplyBuilder, type AssistantMessage, type ChunkLike } from "./reply";
@@ -80,12 +80,16 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
 
   // A write to a client that disconnected may never settle: stop waiting when the request's signal
   // says it left, or when it has not taken a chunk for as long as we would wait on the upstream.
-  // (A write waits on the client's signal too; one deadline per write keeps that simple, and
-  // writes are one per upstream read, not per event.)
+  // One deadline for all the writes, not a timer and a listener per write: writes are one per
+  // upstream read, and a timer each cost more CPU than the rest of the relay.
+  const writing = new IdleDeadline(options.idleTimeoutMs, "a write to the client");
+  const left = () => writing.stop();
+  if (options.clientGone?.aborted) left();
+  else options.clientGone?.addEventListener("abort", left, { once: true });
   const send = async (text: string) => {
     if (clientGone) return;
     try {
-      await withDeadline(writer.write(encoder.encode(text)), options.idleTimeoutMs, options.clientGone);
+      await writing.wait(writer.write(encoder.encode(text)));
     } catch {
       clientGone = true;
       // End the response for a client that is still there but stopped reading.
@@ -94,6 +98,8 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
   };
 
   const finished = relay(upstream, options, send).finally(() => {
+    options.clientGone?.removeEventListener("abort", left);
+    writing.stop();
     if (!clientGone) return writer.close().catch(() => {});
   });
   return { body: readable, finished };
