@@ -7,11 +7,10 @@ import { validId } from "../http/ids";
 import { utf8Length } from "../http/utf8";
 import { invalidRequestFrom } from "../http/zod-issue";
 import { sessionStore } from "../memory/session-store";
-import { sessionReader } from "../redis/session-sync";
-import { syncToken } from "../turn/sync-token";
 import { budgetLeft } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { requestLimits } from "../chat/widget-policy";
+import { readerOfSession } from "../turn/session-reader";
 import { itemsOf } from "./items";
 import { pageOf } from "./list-page";
 import { schemas } from "./schema";
@@ -56,7 +55,7 @@ export const conversationRoutes = new Hono<AppEnv>()
     const user = userOf(c.get("caller"));
     const id = validId(c.req.param("id"), "conversation_id");
     const config = c.get("config");
-    const found = await sessionStore(config, await sessionReader(config, user, id, syncToken(c.req.header("X-Session-Sync")))).conversation(user, id);
+    const found = await sessionStore(config, await readerOfSession(c, user, id)).conversation(user, id);
     if (!found) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
     return c.json({ id, object: "conversation", created_at: seconds(found.createdAt), metadata: found.metadata });
   })
@@ -70,7 +69,7 @@ export const conversationRoutes = new Hono<AppEnv>()
     const user = userOf(c.get("caller"));
     const id = validId(c.req.param("id"), "conversation_id");
     const config = c.get("config");
-    const store = sessionStore(config, await sessionReader(config, user, id, syncToken(c.req.header("X-Session-Sync"))));
+    const store = sessionStore(config, await readerOfSession(c, user, id));
     const session = await store.get(user, id);
     if (!session && !(await store.conversation(user, id))) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
     const first = session?.firstPosition ?? 0;

@@ -13,13 +13,13 @@ import { readJsonBody } from "../http/body";
 import { NotFoundError, UpstreamError } from "../http/errors";
 import { log } from "../http/log";
 import { responseStore } from "../memory/response-store";
-import { sessionReader } from "../redis/session-sync";
 import { toStoredMessage } from "../memory/stored-message";
 import { limitPerUser } from "../rate-limit/middleware";
 import { answer } from "../turn/answer";
 import { idempotencyKey } from "../turn/idempotency-key";
 import { syncToken } from "../turn/sync-token";
 import { openTurn, type RecordWithin, type Turn } from "../turn/open-turn";
+import { readerOfSession } from "../turn/session-reader";
 import { askUpstream, readUpstreamBody } from "../upstream/ask";
 import { upstreamClient } from "../upstream/client";
 import { inputItemId, newId, sessionOfId } from "./ids";
@@ -173,7 +173,7 @@ async function storedResponse(c: Context<AppEnv>) {
   const session = sessionOfId(id, "resp");
   const config = c.get("config");
   // Read after the session's latest save: a response created in another region within the lag shows.
-  const record = session ? await responseStore(config, await sessionReader(config, user, session, syncToken(c.req.header("X-Session-Sync")))).get(user, session, id) : undefined;
+  const record = session ? await responseStore(config, await readerOfSession(c, user, session)).get(user, session, id) : undefined;
   if (!session || !record) throw new NotFoundError(`No response '${id.slice(0, 200)}'.`, { param: "response_id" });
   return { user, id, session, record };
 }

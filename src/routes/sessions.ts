@@ -4,8 +4,7 @@ import { userOf } from "../auth/caller";
 import { InvalidRequestError, NotFoundError } from "../http/errors";
 import { validId } from "../http/ids";
 import { sessionStore } from "../memory/session-store";
-import { sessionReader } from "../redis/session-sync";
-import { syncToken } from "../turn/sync-token";
+import { readerOfSession } from "../turn/session-reader";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -33,7 +32,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     const id = validId(c.req.param("id"), "session_id");
     const config = c.get("config");
     // A widget restoring, or completing a reply its connection dropped, must see the turn it just had.
-    const redis = await sessionReader(config, user, id, syncToken(c.req.header("X-Session-Sync")));
+    const redis = await readerOfSession(c, user, id);
     const session = await sessionStore(config, redis).get(user, id);
     if (!session) throw new NotFoundError(`No session '${id}'.`, { param: "session_id" });
     return c.json({
