@@ -39,10 +39,10 @@ export const inSessionObject: MiddlewareHandler<AppEnv> = async (c, next) => {
     log("error", "session_object_failed", { error: describeError(error) });
     throw new ServiceUnavailableError("The chat service is briefly unavailable. Please try again.", { code: "session_unavailable" });
   }
-  // Headers of their own, so the front door's middleware (CORS) can add to them.
-  const answered = new Response(answer.body, answer);
   // The front door's phases (authentication) first, then the object's (memory, upstream).
   const timing = [c.get("timing").header(), answer.headers.get("Server-Timing")].filter(Boolean).join(", ");
+  // Through the context, so what the front door's middleware set (X-Request-Id, CORS) joins the object's headers.
+  const answered = c.newResponse(answer.body, answer);
   if (timing) answered.headers.set("Server-Timing", timing);
   return answered;
 };
