@@ -61,7 +61,7 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     describe: { protocol: "chat", model, stream },
   });
   if (turn.replay) {
-    turn.headers.set("Idempotent-Replayed", "true");
+    turn.headers["Idempotent-Replayed"] = "true";
     return answer(c, turn, stream ? "text/event-stream; charset=utf-8" : "application/json", stream ? streamOf(turn.replay, model) : JSON.stringify(completionOf(turn.replay, model)));
   }
 
@@ -74,13 +74,13 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     const relay = relayStream(asked.response.body, {
       idleTimeoutMs: config.upstream.idleTimeoutMs,
       clientGone: c.req.raw.signal,
-      format: chatFormat(() => turn.headers.get("X-Session-Sync")),
+      format: chatFormat(() => turn.headers["X-Session-Sync"]),
       complete: async (reply) => void (await turn.commit(reply)),
       onFailure: (reason) => log("warn", "stream_failed", { ...turn.logFields, reason }),
       into: c.get("replyLog"),
     });
     c.executionCtx.waitUntil(relay.finished);
-    turn.headers.set("Cache-Control", "no-cache");
+    turn.headers["Cache-Control"] = "no-cache";
     return answer(c, turn, "text/event-stream; charset=utf-8", relay.body);
   }
 
@@ -95,7 +95,7 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const standing = await turn.commit(reply);
   // A retry that raced its first attempt: the first one's reply is the one the session remembers.
   if (standing !== reply) {
-    turn.headers.set("Idempotent-Replayed", "true");
+    turn.headers["Idempotent-Replayed"] = "true";
     return answer(c, turn, "application/json", JSON.stringify(completionOf(standing, model)));
   }
   return answer(c, turn, asked.response.headers.get("Content-Type") ?? "application/json", text);

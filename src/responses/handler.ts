@@ -87,7 +87,7 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
 
   // A retry is answered from the session even if the response it continued is gone since.
   if (turn.replay) {
-    turn.headers.set("Idempotent-Replayed", "true");
+    turn.headers["Idempotent-Replayed"] = "true";
     return replayed(c, turn, turn.replay, { shell, session, stream, recordOf });
   }
   if (previous && !turn.holdsPreviousResponse) throw new NotFoundError(`No response '${previous}'.`, { param: "previous_response_id" });
@@ -112,7 +112,7 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
       onFailure: (reason) => log("warn", "stream_failed", { ...turn.logFields, reason }),
     });
     c.executionCtx.waitUntil(relay.finished);
-    turn.headers.set("Cache-Control", "no-cache");
+    turn.headers["Cache-Control"] = "no-cache";
     return answer(c, turn, "text/event-stream; charset=utf-8", relay.body);
   }
 
@@ -124,7 +124,7 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
   const response = responseObject(shell, { ...end, output, usage: usageOf(completion.usage) });
   const standing = await turn.commit(reply, recordOf(response));
   if (standing !== reply) {
-    turn.headers.set("Idempotent-Replayed", "true");
+    turn.headers["Idempotent-Replayed"] = "true";
     return replayed(c, turn, standing, { shell, session, stream: false, recordOf });
   }
   return answer(c, turn, "application/json", JSON.stringify(response));

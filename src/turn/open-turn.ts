@@ -51,8 +51,8 @@ export type RecordWithin = (budgetBytes: number) => ResponseRecord | undefined;
 export interface Turn {
   /** The prompt for the upstream: the system message, the window of history, the new turn. */
   messages: ChatMessage[];
-  /** What every answer of this turn carries: session, rate limit, what the window did. */
-  headers: Headers;
+  /** What every answer of this turn carries: session, rate limit, what the window did. A plain record: the response takes it as it is. */
+  headers: Record<string, string>;
   /** Set when this session already committed a turn under the request's Idempotency-Key: answer with it, ask no model. */
   replay: AssistantMessage | undefined;
   /** Whether the session holds TurnOptions.previousResponse (read with the rest of the turn's memory). */
@@ -116,11 +116,11 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     countTokens: config.window.tokenizer === "exact" ? (await loadTokenizer()).countTokens : undefined,
   });
 
-  const headers = new Headers({ ...limitHeaders, "X-History-Kept": String(window.kept), "X-History-Dropped": String(window.dropped) });
+  const headers: Record<string, string> = { ...limitHeaders, "X-History-Kept": String(window.kept), "X-History-Dropped": String(window.dropped) };
   // The estimate includes the operator's system prompt, whose length is not a widget's business.
-  if (options.caller.kind === "api_key") headers.set("X-Prompt-Tokens-Estimated", String(window.estimatedTokens));
-  if (session) headers.set("X-Session-Id", session);
-  if (memory.degraded.length > 0) headers.set("X-Memory-Degraded", memory.degraded.join(", "));
+  if (options.caller.kind === "api_key") headers["X-Prompt-Tokens-Estimated"] = String(window.estimatedTokens);
+  if (session) headers["X-Session-Id"] = session;
+  if (memory.degraded.length > 0) headers["X-Memory-Degraded"] = memory.degraded.join(", ");
 
   // One line per turn for the operator: what the window did, never what was said (unless LOG_CONTENT).
   const logFields = {
@@ -141,7 +141,7 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
       if (earlier) standing = earlier;
       // What a client echoes to its next turn, which then reads this save wherever it runs.
       if (redis?.readYourWritesSyncToken && isSyncToken(redis.readYourWritesSyncToken)) {
-        headers.set("X-Session-Sync", redis.readYourWritesSyncToken);
+        headers["X-Session-Sync"] = redis.readYourWritesSyncToken;
         await rememberSave(config, options.user, session!, redis.readYourWritesSyncToken);
       }
       // Stored messages the window no longer shows and the summary does not yet hold: fold them.
