@@ -1,0 +1,92 @@
+/**
+ * `npx tsx bench/relay-cost.ts`: what a streamed answer costs the runtime, by how its body is made.
+ * A worker asks the mock model for a streamed reply (one chunk per token, as a provider sends them)
+ * and answers with it in one of these ways, under Miniflare:
+ *   - pipe: the upstream's body as is (a passthrough gateway; the runtime moves every byte);
+ *   - transform-stream: read in JavaScript, each chunk written to a TransformStream;
+ *   - identity-transform-stream: the same, written to an IdentityTransformStream (the runtime's own);
+ *   - tee: the body teed, one branch to the client, the other read in JavaScript.
+ * The relay must read every chunk (to save the reply) and write what it sends (it holds back the
+ * end until the save), so `tee` is out of reach and the writes' stream is the choice left.
+ */
+import type { Readable } from "node:stream";
+import { Miniflare } from "miniflare";
+import { startMockLlm } from "../dev/mock-llm/server";
+import { freePort } from "../dev/ports";
+import { turnOf } from "./measure";
+import { childrenNamed, cpuMsOfTree } from "./proc";
+
+const N = Number(process.env.BENCH_TURNS ?? 1000);
+const WAYS = ["pipe", "transform-stream", "identity-transform-stream", "tee"] as const;
+
+const script = (upstream: string) => `
+const relayInto = (body, writable) => {
+  const writer = writable.getWriter();
+  const reader = body.getReader();
+  (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await writer.write(value);
+    }
+    await writer.close();
+  })();
+};
+export default {
+  async fetch(request) {
+    const way = new URL(request.url).searchParams.get("way");
+    const res = await fetch(${JSON.stringify(upstream)}, { method: "POST", headers: { Authorization: "Bearer k", "Content-Type": "application/json" }, body: await request.text() });
+    const sse = { headers: { "Content-Type": "text/event-stream" } };
+    if (way === "pipe") return new Response(res.body, sse);
+    if (way === "tee") {
+      const [client, ours] = res.body.tee();
+      const reader = ours.getReader();
+      (async () => { while (!(await reader.read()).done); })();
+      return new Response(client, sse);
+    }
+    const { readable, writable } = way === "transform-stream" ? new TransformStream() : new IdentityTransformStream();
+    relayInto(res.body, writable);
+    return new Response(readable, sse);
+  },
+};`;
+
+async function main() {
+  const mock = await startMockLlm({ apiKey: "k" });
+  const before = new Set(childrenNamed(process.pid, "workerd"));
+  const mf = new Miniflare({
+    modules: true,
+    script: script(`${mock.url}/chat/completions`),
+    compatibilityDate: "2026-04-20",
+    host: "127.0.0.1",
+    port: await freePort(),
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => (stdout.resume(), stderr.resume()),
+  });
+  const url = String(await mf.ready).replace(/\/$/, "");
+  const pid = childrenNamed(process.pid, "workerd").find((p) => !before.has(p))!;
+  // A bench turn's request: 19 earlier messages, so the mock's reply is a bench turn's reply.
+  const turn = turnOf("relay", 5, true);
+  const body = JSON.stringify({ model: "mock-small", stream: true, messages: [...turn.history, { role: "user", content: turn.text }] });
+  const ask = async (way: string) => (await fetch(`${url}/?way=${way}`, { method: "POST", body })).text();
+  const reply = await ask("pipe");
+  const chunks = reply.split("\n\n").filter(Boolean).length;
+
+  const rounds: Array<Record<string, number>> = [];
+  for (let round = 0; round < 2; round++) {
+    const cpu: Record<string, number> = {};
+    for (const way of WAYS) {
+      for (let i = 0; i < 100; i++) await ask(way);
+      const cpu0 = cpuMsOfTree(pid);
+      for (let i = 0; i < N; i++) await ask(way);
+      cpu[way] = Number(((cpuMsOfTree(pid) - cpu0) / N).toFixed(3));
+    }
+    rounds.push(cpu);
+  }
+  console.log(JSON.stringify({ requests_per_way: N, chunks_per_reply: chunks, workerd_cpu_ms_per_request: rounds }, null, 2));
+  await mf.dispose();
+  await mock.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
