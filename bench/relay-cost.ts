@@ -5,6 +5,8 @@
  *   - pipe: the upstream's body as is (a passthrough gateway; the runtime moves every byte);
  *   - transform-stream: read in JavaScript, each chunk written to a TransformStream;
  *   - identity-transform-stream: the same, written to an IdentityTransformStream (the runtime's own);
+ *   - pull-piped: a ReadableStream whose pull reads the next chunk, piped into an
+ *     IdentityTransformStream (how a session object once sent its reply log);
  *   - tee: the body teed, one branch to the client, the other read in JavaScript.
  * The relay must read every chunk (to save the reply) and write what it sends (it holds back the
  * end until the save), so `tee` is out of reach and the writes' stream is the choice left.
@@ -17,7 +19,7 @@ import { turnOf } from "./measure";
 import { childrenNamed, cpuMsOfTree } from "./proc";
 
 const N = Number(process.env.BENCH_TURNS ?? 1000);
-const WAYS = ["pipe", "transform-stream", "identity-transform-stream", "tee"] as const;
+const WAYS = ["pipe", "transform-stream", "identity-transform-stream", "pull-piped", "tee"] as const;
 
 const script = (upstream: string) => `
 const relayInto = (body, writable) => {
@@ -43,6 +45,13 @@ export default {
       const reader = ours.getReader();
       (async () => { while (!(await reader.read()).done); })();
       return new Response(client, sse);
+    }
+    if (way === "pull-piped") {
+      const reader = res.body.getReader();
+      const pulled = new ReadableStream({ async pull(controller) { const { done, value } = await reader.read(); if (done) controller.close(); else controller.enqueue(value); } });
+      const { readable, writable } = new IdentityTransformStream();
+      pulled.pipeTo(writable).catch(() => {});
+      return new Response(readable, sse);
     }
     const { readable, writable } = way === "transform-stream" ? new TransformStream() : new IdentityTransformStream();
     relayInto(res.body, writable);

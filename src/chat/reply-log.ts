@@ -1,4 +1,9 @@
+import { log } from "../http/log";
+
 const encoder = new TextEncoder();
+
+/** The Workers runtime's own stream, typed by shape: code that runs in Node reads this file's types too. */
+declare const IdentityTransformStream: new () => { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
 
 /**
  * One streamed reply as its client is sent it, kept while the reply is generated (and a while
@@ -62,21 +67,28 @@ export class ReplyLog {
     this.notify();
   }
 
-  /** The reply from after piece `after` (0: from the start), then each piece as it comes, until the end. */
+  /**
+   * The reply from after piece `after` (0: from the start), then each piece as it comes, until the
+   * end. Written to a stream of the runtime's own, which sends each piece to the client itself (a
+   * JavaScript stream would be pulled through JavaScript, piece by piece); a client that drops off
+   * the network fails the write, and is logged as what it is.
+   */
   read(after = 0): ReadableStream<Uint8Array> {
     // An id we never sent counts as all there is now, so nothing that comes later is skipped.
     let next = Math.min(after, this.pieces.length);
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
+    const { readable, writable } = new IdentityTransformStream();
+    const writer = writable.getWriter();
+    const copy = async () => {
+      for (;;) {
         while (next >= this.pieces.length && this.endedAt === undefined) await new Promise<void>((resolve) => this.wake.push(resolve));
-        if (next < this.pieces.length) {
-          controller.enqueue(encoder.encode(this.pieces.slice(next).join("")));
-          next = this.pieces.length;
-        } else {
-          controller.close();
-        }
-      },
-    });
+        if (next >= this.pieces.length) return writer.close();
+        const text = this.pieces.slice(next).join("");
+        next = this.pieces.length;
+        await writer.write(encoder.encode(text));
+      }
+    };
+    copy().catch(() => log("info", "client_gone"));
+    return readable;
   }
 
   private notify(): void {

@@ -4,7 +4,6 @@ import type { AppEnv } from "../app-env";
 import type { Caller } from "../auth/caller";
 import { loadConfig, type Env } from "../config";
 import { errorResponse } from "../http/error-response";
-import { log } from "../http/log";
 import { requestId } from "../http/request-id";
 import { ServerTiming } from "../http/server-timing";
 import { attachOrRecord } from "./attach";
@@ -43,17 +42,7 @@ export class SessionTurns extends DurableObject<Env> {
   /** A chat turn from the front door, which authenticated `caller`. */
   async turn(request: Request, caller: Caller): Promise<Response> {
     callers.set(request, caller);
-    const answer = await this.app.fetch(request, this.env, { waitUntil: (work) => this.keep(work), passThroughOnException: () => {}, props: {} });
-    // A reply log's stream (a resumable reply's, X-Reply-Resumable) is made in JavaScript: it goes
-    // out through a stream of the runtime's own, so a client that drops off the network fails this
-    // pipe, where it is logged as what it is, not as an uncaught error of the runtime's pump. The
-    // reply itself goes on (its log never waits for a client). Other bodies are the runtime's
-    // already, and it refuses to pipe one of its streams into another.
-    if (!answer.body || answer.headers.get("X-Reply-Resumable") !== "true") return answer;
-    const { readable, writable } = new IdentityTransformStream();
-    const id = answer.headers.get("X-Request-Id");
-    answer.body.pipeTo(writable).catch(() => log("info", "client_gone", { request_id: id }));
-    return new Response(readable, answer);
+    return this.app.fetch(request, this.env, { waitUntil: (work) => this.keep(work), passThroughOnException: () => {}, props: {} });
   }
 
   override async alarm(): Promise<void> {
