@@ -1,9 +1,8 @@
 /**
- * `npx tsx bench/resume-cost.ts`: what each way of making replies resumable would add to every
- * turn, measured under Miniflare. The widget today completes a dropped reply from the saved turn,
- * which adds nothing to a turn that never drops; the alternatives would pay on every turn:
- *   - a Durable Object per session owning the generation: one DO request per turn (at least);
- *   - chunks in Upstash: one more Upstash write per turn (at least; more for a long reply).
+ * `npx tsx bench/resume-cost.ts`: what each way of making replies resumable adds to every turn,
+ * measured under Miniflare, as the least each would cost:
+ *   - a Durable Object per session owning the generation (the way chosen): one DO request a turn;
+ *   - chunks in Upstash: one more Upstash write a turn (more for a long reply).
  * Each is timed as a worker that does only that, against a worker that does nothing. Locally a DO
  * is in the same process; in production it lives in one place, and a turn from a far colo pays a
  * round trip to it on top.
