@@ -25,7 +25,7 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/integration/global-setup.ts"],
-          setupFiles: ["test/integration/worker-log-on-failure.ts"],
+          setupFiles: ["test/integration/dev-proxy-resend.ts", "test/integration/worker-log-on-failure.ts"],
           testTimeout: 30_000,
           hookTimeout: 90_000,
         },
