@@ -11,12 +11,10 @@
  * The relay must read every chunk (to save the reply) and write what it sends (it holds back the
  * end until the save), so `tee` is out of reach and the writes' stream is the choice left.
  */
-import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
 import { startMockLlm } from "../dev/mock-llm/server";
-import { freePort } from "../dev/ports";
 import { turnOf } from "./measure";
-import { childrenNamed, cpuMsOfTree } from "./proc";
+import { cpuMsOfTree } from "./proc";
+import { inlineWorker } from "./targets";
 
 const N = Number(process.env.BENCH_TURNS ?? 1000);
 const WAYS = ["pipe", "transform-stream", "identity-transform-stream", "pull-piped", "tee"] as const;
@@ -61,17 +59,9 @@ export default {
 
 async function main() {
   const mock = await startMockLlm({ apiKey: "k" });
-  const before = new Set(childrenNamed(process.pid, "workerd"));
-  const mf = new Miniflare({
-    modules: true,
-    script: script(`${mock.url}/chat/completions`),
-    compatibilityDate: "2026-04-20",
-    host: "127.0.0.1",
-    port: await freePort(),
-    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => (stdout.resume(), stderr.resume()),
-  });
-  const url = String(await mf.ready).replace(/\/$/, "");
-  const pid = childrenNamed(process.pid, "workerd").find((p) => !before.has(p))!;
+  const worker = await inlineWorker("relay-cost-worker", script(`${mock.url}/chat/completions`));
+  const { url, pid } = worker;
+  if (pid === undefined) throw new Error("the worker's workerd process was not found");
   // A bench turn's request: 19 earlier messages, so the mock's reply is a bench turn's reply.
   const turn = turnOf("relay", 5, true);
   const body = JSON.stringify({ model: "mock-small", stream: true, messages: [...turn.history, { role: "user", content: turn.text }] });
@@ -91,7 +81,7 @@ async function main() {
     rounds.push(cpu);
   }
   console.log(JSON.stringify({ requests_per_way: N, chunks_per_reply: chunks, workerd_cpu_ms_per_request: rounds }, null, 2));
-  await mf.dispose();
+  await worker.dispose();
   await mock.close();
 }
 

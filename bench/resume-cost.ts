@@ -7,12 +7,10 @@
  * is in the same process; in production it lives in one place, and a turn from a far colo pays a
  * round trip to it on top.
  */
-import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
-import { freePort } from "../dev/ports";
 import { startUpstashServer } from "../dev/upstash/server";
 import { percentile } from "./measure";
-import { childrenNamed, cpuMsOfTree } from "./proc";
+import { cpuMsOfTree } from "./proc";
+import { inlineWorker } from "./targets";
 
 const N = Number(process.env.BENCH_TURNS ?? 400);
 
@@ -35,19 +33,9 @@ export default {
 
 async function main() {
   const upstash = await startUpstashServer({ token: "t" });
-  const before = new Set(childrenNamed(process.pid, "workerd"));
-  const mf = new Miniflare({
-    modules: true,
-    script,
-    durableObjects: { SESSION: "Session" },
-    bindings: { UPSTASH: upstash.url },
-    compatibilityDate: "2026-04-20",
-    host: "127.0.0.1",
-    port: await freePort(),
-    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => (stdout.resume(), stderr.resume()),
-  });
-  const url = String(await mf.ready).replace(/\/$/, "");
-  const pid = childrenNamed(process.pid, "workerd").find((p) => !before.has(p))!;
+  const worker = await inlineWorker("resume-cost-worker", script, { UPSTASH: upstash.url }, { SESSION: "Session" });
+  const { url, pid } = worker;
+  if (pid === undefined) throw new Error("the worker's workerd process was not found");
   const result: Record<string, { p50_ms: number; workerd_cpu_ms_per_req: number }> = {};
   for (const path of ["/", "/do", "/upstash"]) {
     for (let i = 0; i < 50; i++) await (await fetch(`${url}${path}?s=${i % 20}`)).text();
@@ -67,7 +55,7 @@ async function main() {
     workerd_cpu_ms: Number((result[name]!.workerd_cpu_ms_per_req - result.nothing!.workerd_cpu_ms_per_req).toFixed(3)),
   });
   console.log(JSON.stringify({ measured: result, added_per_turn: { durable_object_request: added("do"), upstash_write: added("upstash") } }, null, 2));
-  await mf.dispose();
+  await worker.dispose();
   await upstash.close();
 }
 

@@ -69,6 +69,14 @@ async function miniflare(
   return { url, pid, dispose: () => mf.dispose() };
 }
 
+/** A worker whose module is `script` (written to bench/.cache/<name>.js), under the Miniflare API: for benches of one runtime cost. */
+export async function inlineWorker(name: string, script: string, bindings: Record<string, string> = {}, durableObjects: Record<string, string> = {}) {
+  mkdirSync(CACHE, { recursive: true });
+  const path = join(CACHE, `${name}.js`);
+  writeFileSync(path, script);
+  return miniflare([{ path }], CACHE, bindings, durableObjects);
+}
+
 /** The deploy bundle, built offline exactly as `wrangler deploy` would upload it. */
 export function buildConcierge(): string {
   const out = join(ROOT, "dist");
