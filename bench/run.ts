@@ -11,8 +11,9 @@
  *                        no sync token, so each turn asks the session's Durable Object for one
  *                        and tells it the save's (locally the object is in the same process)
  *   portkey_1_15_2       @portkey-ai/gateway on Node, in front of the same mock
- *   bare_hono_3_fetches  bare_hono plus a memory turn's two Upstash requests sent verbatim: what
- *                        the runtime charges for concierge's three subrequests, with no code of ours
+ *   bare_hono_3_fetches  bare_hono plus a memory turn's two Upstash requests sent verbatim, the
+ *                        answer written from JavaScript so its end can wait for the save: what the
+ *                        runtime charges for concierge's three subrequests, with no code of ours
  * Per target and round: sequential non-streamed latency, time to first chunk streamed, requests/s
  * at 32 concurrent users, and CPU per request of its process tree (from /proc). Then: history of
  * 10 / 1,000 / 10,000 stored messages, Upstash requests per turn, the floor of one /pipeline and
@@ -194,7 +195,7 @@ async function main() {
       upstash_floor: { ...floor, both_ms: Number((floor.pipeline_p50_ms + floor.multi_exec_p50_ms).toFixed(2)) },
       cold_start: { miniflare_ready_ms: Math.round(readyMs), first_turn_ms: Number(firstTurn.total.toFixed(2)), module_evaluation: script("startup-cost.mjs", "dist/index.js") },
       bundle: script("bundle-size.mjs", "dist"),
-      cpu_note: "CPU is utime+stime from /proc of each target's process tree: a Miniflare workerd (which also runs Miniflare's entry worker and an outbound worker per subrequest, which production lacks) or Portkey's node; upstash_cpu_ms_per_req is the Upstash server's own process.",
+      cpu_note: "CPU is utime+stime from /proc of each target's process tree: a Miniflare workerd, reached on the worker's own socket and fetching straight out (without the entry worker and CF-Connecting-IP stripper Miniflare adds by default, which production lacks: bench/subrequest-cost.ts), or Portkey's node; upstash_cpu_ms_per_req is the Upstash server's own process.",
     };
     mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
     writeFileSync(join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify(result, null, 2)}\n`);

@@ -42,12 +42,20 @@ function compatibility(): { compatibilityDate: string; compatibilityFlags: strin
   return { compatibilityDate: date, compatibilityFlags: flags };
 }
 
-/** A worker under the Miniflare API (no wrangler dev proxy in front), and the workerd process it runs in. */
+/**
+ * A worker under the Miniflare API (no wrangler dev proxy in front), and the workerd process it
+ * runs in. The bench talks to the worker's own socket, and its fetches go straight out: Miniflare
+ * would otherwise put two workers of its own around it, an entry worker in front of every request
+ * and one that strips CF-Connecting-IP behind every subrequest. Production has neither, and they
+ * cost the process CPU that the numbers would charge to the worker (bench/subrequest-cost.ts says
+ * how much). `throughMiniflare` keeps them, for that comparison.
+ */
 async function miniflare(
   modules: Array<{ path: string }>,
   modulesRoot: string,
   bindings: Record<string, string>,
   durableObjects: Record<string, string> = {},
+  throughMiniflare = false,
 ): Promise<{ url: string; pid: number | undefined; dispose(): Promise<void> }> {
   const before = new Set(childrenNamed(process.pid, "workerd"));
   const mf = new Miniflare({
@@ -58,23 +66,31 @@ async function miniflare(
     durableObjects,
     host: "127.0.0.1",
     port: await freePort(),
+    ...(throughMiniflare ? {} : { unsafeDirectSockets: [{ host: "127.0.0.1", port: await freePort() }], stripCfConnectingIp: false }),
     // The worker logs a line per turn, as in production; the bench drains it unread.
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.resume();
       stderr.resume();
     },
   });
-  const url = String(await mf.ready).replace(/\/$/, "");
+  const entry = await mf.ready;
+  const url = String(throughMiniflare ? entry : await mf.unsafeGetDirectURL()).replace(/\/$/, "");
   const pid = childrenNamed(process.pid, "workerd").find((p) => !before.has(p));
   return { url, pid, dispose: () => mf.dispose() };
 }
 
 /** A worker whose module is `script` (written to bench/.cache/<name>.js), under the Miniflare API: for benches of one runtime cost. */
-export async function inlineWorker(name: string, script: string, bindings: Record<string, string> = {}, durableObjects: Record<string, string> = {}) {
+export async function inlineWorker(
+  name: string,
+  script: string,
+  bindings: Record<string, string> = {},
+  durableObjects: Record<string, string> = {},
+  throughMiniflare = false,
+) {
   mkdirSync(CACHE, { recursive: true });
   const path = join(CACHE, `${name}.js`);
   writeFileSync(path, script);
-  return miniflare([{ path }], CACHE, bindings, durableObjects);
+  return miniflare([{ path }], CACHE, bindings, durableObjects, throughMiniflare);
 }
 
 /** The deploy bundle, built offline exactly as `wrangler deploy` would upload it. */
