@@ -40,7 +40,7 @@ describe("IdleDeadline", () => {
     addEventListener("unhandledrejection", listener);
     const deadline = new IdleDeadline(60_000, "the write");
     deadline.stop();
-    await expect(deadline.wait(Promise.reject(undefined))).rejects.toBeInstanceOf(DeadlineExceeded);
+    await expect(deadline.wait(Promise.reject(undefined))).rejects.toThrow(new DeadlineExceeded("the write was stopped"));
     await new Promise((resolve) => setTimeout(resolve, 20));
     removeEventListener("unhandledrejection", listener);
     expect(unhandled).toEqual([]);

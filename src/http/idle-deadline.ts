@@ -14,6 +14,7 @@ export class IdleDeadline {
   private rejectWait: ((error: DeadlineExceeded) => void) | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private failure: DeadlineExceeded | undefined;
+  private stopped = false;
 
   constructor(
     private readonly ms: number,
@@ -22,9 +23,9 @@ export class IdleDeadline {
 
   /** `work`, unless it takes `ms`: then DeadlineExceeded. */
   async wait<T>(work: Promise<T>): Promise<T> {
-    if (this.failure) {
+    if (this.failure || this.stopped) {
       work.catch(() => {}); // nobody waits on it any more; its failure must not go unhandled
-      throw this.failure;
+      throw (this.failure ??= this.stoppedError());
     }
     this.since = Date.now();
     this.timer ??= setTimeout(this.check, this.ms);
@@ -42,7 +43,14 @@ export class IdleDeadline {
   /** Clears the timer once the stream is over; a wait still in progress fails. */
   stop(): void {
     clearTimeout(this.timer);
-    this.fail(new DeadlineExceeded(`${this.what} was stopped`));
+    this.stopped = true;
+    // The error only for a wait that is there to fail: an Error captures a stack trace, and every
+    // stream ends with a stop() (two a streamed turn) that almost never finds one.
+    if (this.rejectWait) this.fail(this.stoppedError());
+  }
+
+  private stoppedError(): DeadlineExceeded {
+    return new DeadlineExceeded(`${this.what} was stopped`);
   }
 
   private fail(error: DeadlineExceeded): void {
