@@ -60,6 +60,15 @@ describe("requests the proxy refuses before touching memory or the model", () =>
   });
 
   it.each([
+    ["declares its length", (body: string) => ({ "Content-Length": String(body.length) })],
+    ["declares a length under the limit and is longer", () => ({ "Content-Length": "100" })],
+    ["declares no length", () => ({})],
+  ])("413 for a body over the byte limit that %s", async (_, declared) => {
+    const body = JSON.stringify({ messages: [{ role: "user", content: "x".repeat(9000) }] });
+    await expectError(await chat(body, declared(body)), 413, { code: "request_too_large" });
+  });
+
+  it.each([
     ["a user id with a space", { "X-User-Id": "al ice" }, "X-User-Id"],
     ["a user id too long", { "X-User-Id": "u".repeat(129) }, "X-User-Id"],
     ["a session id with a brace", { "X-Session-Id": "s{1}" }, "X-Session-Id"],
