@@ -45,6 +45,17 @@ export function writeReport(result: Result, dir: string): void {
     }
     lines.push("");
   }
+  const floor = result.configs.bare_hono_3_fetches;
+  const memory = result.configs.concierge_memory;
+  if (floor && memory) {
+    const over = memory.map((row, i) => Number(((row.cpu_ms_per_req ?? NaN) - (floor[i]?.cpu_ms_per_req ?? NaN)).toFixed(2)));
+    lines.push(
+      "## Over the floor",
+      "",
+      `CPU of concierge_memory over bare_hono_3_fetches (the same three subrequests and a relay written from JavaScript, with no code of ours), round by round: ${over.join(" / ")} ms per request. That is what concierge's own code (and its SDKs) adds to a turn with memory.`,
+      "",
+    );
+  }
   lines.push(
     "## Memory",
     "",
