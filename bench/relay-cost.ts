@@ -5,6 +5,8 @@
  *   - pipe: the upstream's body as is (a passthrough gateway; the runtime moves every byte);
  *   - transform-stream: read in JavaScript, each chunk written to a TransformStream;
  *   - identity-transform-stream: the same, written to an IdentityTransformStream (the runtime's own);
+ *   - identity-unawaited: the same, without waiting for one write before the next read;
+ *   - enqueue: a ReadableStream the reads are enqueued into as they come;
  *   - pull-piped: a ReadableStream whose pull reads the next chunk, piped into an
  *     IdentityTransformStream (how a session object once sent its reply log);
  *   - tee: the body teed, one branch to the client, the other read in JavaScript.
@@ -17,7 +19,7 @@ import { cpuMsOfTree } from "./proc";
 import { inlineWorker } from "./targets";
 
 const N = Number(process.env.BENCH_TURNS ?? 1000);
-const WAYS = ["pipe", "transform-stream", "identity-transform-stream", "pull-piped", "tee"] as const;
+const WAYS = ["pipe", "transform-stream", "identity-transform-stream", "identity-unawaited", "enqueue", "pull-piped", "tee"] as const;
 
 const script = (upstream: string) => `
 const relayInto = (body, writable) => {
@@ -43,6 +45,36 @@ export default {
       const reader = ours.getReader();
       (async () => { while (!(await reader.read()).done); })();
       return new Response(client, sse);
+    }
+    if (way === "identity-unawaited") {
+      const { readable, writable } = new IdentityTransformStream();
+      const writer = writable.getWriter();
+      const reader = res.body.getReader();
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          writer.write(value).catch(() => {});
+        }
+        writer.close().catch(() => {});
+      })();
+      return new Response(readable, sse);
+    }
+    if (way === "enqueue") {
+      const reader = res.body.getReader();
+      const enqueued = new ReadableStream({
+        start(controller) {
+          (async () => {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              controller.enqueue(value);
+            }
+            controller.close();
+          })();
+        },
+      });
+      return new Response(enqueued, sse);
     }
     if (way === "pull-piped") {
       const reader = res.body.getReader();
