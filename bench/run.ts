@@ -20,19 +20,15 @@
  * one /multi-exec with a turn's exact commands, bundle size and startup. Writes
  * bench/results/latest.json, bench/results/results.md and bench/results/chart.svg.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startCosmosEmulator } from "../dev/cosmos/emulator";
-import { requestDetailsThrough, startFaultProxy } from "../dev/fault-proxy";
-import { startMockLlm } from "../dev/mock-llm/server";
-import { startRedisServer } from "../dev/redis-server";
 import { keys } from "../src/redis/keys";
 import { percentile, seqP50, sequential, throughput, timed, turnOf, type Sequential } from "./measure";
 import { writeReport } from "./report";
-import { bare, buildConcierge, concierge, direct, portkey, ROOT, type Target } from "./targets";
+import { MOCK_KEY, startBenchStack, turnRequests, UPSTASH_TOKEN } from "./stack";
+import { bare, concierge, direct, portkey, ROOT, type Target } from "./targets";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
@@ -40,23 +36,6 @@ const CONCURRENCY = 32;
 const PER_USER = Number(process.env.BENCH_PER_USER ?? 20);
 /** BENCH_ONLY=bare_hono,concierge_memory measures just those (for an A/B of one change); the report needs all. */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
-const UPSTASH_TOKEN = "bench-token";
-const MOCK_KEY = "sk-bench-upstream";
-const API_KEY = "sk-bench";
-
-async function startUpstash(redisUrl: string | undefined): Promise<{ url: string; backend: string; pid: number; stop(): void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "upstash-process.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, UPSTASH_TOKEN, REDIS_URL: redisUrl ?? "" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`the Upstash server exited (${code})`)));
-  });
-  const { url, backend } = JSON.parse(line) as { url: string; backend: string };
-  return { url, backend, pid: child.pid!, stop: () => child.kill() };
-}
 
 async function upstash(url: string, path: string, body: unknown): Promise<unknown> {
   const res = await fetch(`${url}${path}`, { method: "POST", headers: { Authorization: `Bearer ${UPSTASH_TOKEN}` }, body: typeof body === "string" ? body : JSON.stringify(body) });
@@ -75,54 +54,28 @@ async function seedSession(url: string, user: string, count: number): Promise<vo
   await upstash(url, "/pipeline", [["SET", keys.appended(user, "s"), String(count)], ["EXPIRE", key, "3600"], ["EXPIRE", keys.appended(user, "s"), "3600"]]);
 }
 
-async function warm(target: Target, user: string): Promise<void> {
-  for (let i = 0; i < 30; i++) await timed(target, turnOf(user, i, i % 2 === 1));
+/**
+ * Turns before a target is measured, so what is measured is an isolate's steady state: V8 goes on
+ * optimizing concierge's bundle for hundreds of turns (CPU per turn falls from ~4.4 to ~3 ms over
+ * the first 1,500 here), a one-file worker's within a few.
+ */
+const WARM_TURNS = Number(process.env.BENCH_WARM ?? 500);
+
+async function warm(target: Target, user: string, turns = WARM_TURNS): Promise<void> {
+  for (let i = 0; i < turns; i++) await timed(target, turnOf(user, i, i % 2 === 1));
 }
 
 async function main() {
-  let redis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
-  try {
-    redis = await startRedisServer();
-  } catch {
-    console.log("bench: no redis-server here; the Upstash server runs on its in-memory backend");
-  }
-  const store = await startUpstash(redis?.url);
-  const mock = await startMockLlm({ apiKey: MOCK_KEY });
-  const cosmos = await startCosmosEmulator({ database: "agent-db", container: "user-memory" });
-  const counter = await startFaultProxy(store.url);
-  const dist = buildConcierge();
-  const bindings = (upstashUrl: string) => ({
-    PROXY_API_KEYS: API_KEY,
-    OPENAI_BASE_URL: mock.url,
-    OPENAI_API_KEY: MOCK_KEY,
-    DEFAULT_MODEL: "mock-small",
-    UPSTASH_REDIS_REST_URL: upstashUrl,
-    UPSTASH_REDIS_REST_TOKEN: UPSTASH_TOKEN,
-    COSMOS_ENDPOINT: cosmos.endpoint,
-    COSMOS_KEY: cosmos.key,
-    // Checked on every turn (its cost is part of the numbers), never reached.
-    RATE_LIMIT_REQUESTS: "1000000",
-    HISTORY_MAX_STORED: "10000",
-  });
+  const stack = await startBenchStack();
+  const { store, mock, dist, bindings } = stack;
 
   // Round trips, and a turn's exact Upstash requests replayed alone: the floor of the latency memory adds.
-  const counted = await concierge("concierge_counted", dist, bindings(counter.url));
-  const tripsUser = "bench-trips";
-  // Another user's turn first: on a fresh Redis the rate limiter's first EVALSHA meets NOSCRIPT and
-  // sends the script again, a request no later turn makes.
-  await timed(counted, turnOf("bench-trips-warm", 0, false));
-  for (let i = 0; i < 21; i++) await timed(counted, turnOf(tripsUser, i, i % 2 === 1));
-  const trips = (await requestDetailsThrough(counter.url, `{${tripsUser}}`)).slice(2); // the first turn also reads Cosmos' miss
+  const trips = await turnRequests(stack, "bench-trips");
   const perTurn = (path: string) => trips.filter((r) => r.path === path).length / 20;
   // The same for a widget whose turns run in the session's Durable Object.
-  const countedWidget = await concierge("concierge_widget_counted", dist, bindings(counter.url), { widget: "resumable" });
-  await timed(countedWidget, turnOf("bench-widget-trips-warm", 0, false));
-  for (let i = 0; i < 21; i++) await timed(countedWidget, turnOf("bench-widget-trips", i, i % 2 === 1));
-  const widgetTrips = (await requestDetailsThrough(counter.url, "{bench-widget-trips}")).slice(2);
-  await countedWidget.stop();
+  const widgetTrips = await turnRequests(stack, "bench-widget-trips", { widget: "resumable" });
   const pipeline = trips.find((r) => r.path === "/pipeline")!;
   const transaction = trips.find((r) => r.path === "/multi-exec")!;
-  await counted.stop();
 
   const targets: Target[] = [
     direct(mock.url, MOCK_KEY),
@@ -136,7 +89,7 @@ async function main() {
     await concierge("concierge_widget_resumable", dist, bindings(store.url), { widget: "resumable" }),
   ];
   const [, , memory] = targets as [Target, Target, Target, ...Target[]];
-  const stoppers = [...targets.map((t) => () => t.stop()), () => counter.close(), () => cosmos.close(), () => mock.close(), async () => store.stop(), async () => redis?.stop()];
+  const stoppers = [() => stack.stop(), ...targets.map((t) => () => t.stop())];
 
   try {
     const rounds: Array<Record<string, Sequential & { rps: number }>> = [];
@@ -157,7 +110,7 @@ async function main() {
     for (const stored of [10, 1000, 10_000]) {
       const user = `bench-history-${stored}`;
       await seedSession(store.url, user, stored);
-      await warm(memory, `bench-history-warm-${stored}`);
+      await warm(memory, `bench-history-warm-${stored}`, 30);
       history[String(stored)] = await seqP50(memory, user, 100);
     }
 
