@@ -34,8 +34,8 @@ app.post("/v1/chat/completions", async (c) => {
     headers: { Authorization: `Bearer ${c.env.OPENAI_API_KEY}`, "Content-Type": "application/json" },
     body: c.req.raw.body,
   });
-  const headers = { status: upstream.status, headers: { "Content-Type": upstream.headers.get("Content-Type") ?? "application/json" } };
-  if (!c.env.UPSTASH_URL || !upstream.body) return new Response(upstream.body, headers);
+  const init = { status: upstream.status, headers: { "Content-Type": upstream.headers.get("Content-Type") ?? "application/json" } };
+  if (!c.env.UPSTASH_URL || !upstream.body) return new Response(upstream.body, init);
   const { readable, writable } = new IdentityTransformStream();
   const relay = async (reader: ReadableStreamDefaultReader<Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>) => {
     for (let read = await reader.read(); !read.done; read = await reader.read()) await writer.write(read.value);
@@ -43,7 +43,7 @@ app.post("/v1/chat/completions", async (c) => {
     await writer.close();
   };
   c.executionCtx.waitUntil(relay(upstream.body.getReader(), writable.getWriter()));
-  return new Response(readable, headers);
+  return new Response(readable, init);
 });
 
 export default app;

@@ -2,9 +2,8 @@
  * `npx tsx bench/instructions.ts`: CPU per turn as instructions, counted by valgrind's callgrind
  * in the workerd process, for the configs whose difference is concierge's own code: bare_hono,
  * bare_hono_3_fetches (the runtime's floor under a turn with memory), concierge_memory and
- * concierge_stateless. Unlike CPU time, which swings by tens of percent between runs on a shared
- * machine, an instruction count comes out the same to within a percent or two, so it can tell a
- * change of a few percent. The process runs ~50x slower under valgrind, so this counts fewer
+ * concierge_stateless. CPU time swings by tens of percent between runs on a shared machine; an
+ * instruction count does not depend on what else the machine is doing. The process runs ~50x slower under valgrind, so this counts fewer
  * turns (BENCH_TURNS, 100 by default; every other one streamed) and no concurrency. What it counts
  * is the whole workerd process: the runtime's HTTP, streams and event loop as well as the JIT's
  * code. Each config's count is the median of five windows of 20 turns, after 200 turns of warm-up
