@@ -3,11 +3,12 @@
  * in the workerd process, for the configs whose difference is concierge's own code: bare_hono,
  * bare_hono_3_fetches (the runtime's floor under a turn with memory), concierge_memory and
  * concierge_stateless. CPU time swings by tens of percent between runs on a shared machine; an
- * instruction count does not depend on what else the machine is doing. The process runs ~50x slower under valgrind, so this counts fewer
- * turns (BENCH_TURNS, 100 by default; every other one streamed) and no concurrency. What it counts
- * is the whole workerd process: the runtime's HTTP, streams and event loop as well as the JIT's
- * code. Each config's count is the median of five windows of 20 turns, after 800 turns of warm-up
- * (after 200, V8 was still compiling the bundle and ran part of it in its baseline tier): under valgrind, work the runtime does by the clock (a
+ * instruction count does not depend on what else the machine is doing. The process runs ~50x
+ * slower under valgrind, so this counts fewer turns (BENCH_TURNS, 100 by default; every other one
+ * streamed) and no concurrency. What it counts is the whole workerd process: the runtime's HTTP,
+ * streams and event loop as well as the JIT's code. Each config's count is the median of five
+ * windows of 20 turns, after 800 turns of warm-up (after 200, V8 was still compiling the bundle
+ * and ran part of it in its baseline tier): under valgrind, work the runtime does by the clock (a
  * GC of the whole heap, for one) falls on every 50th as many turns, and lands whole in one
  * window. bare_hono's counts repeat to within 0.1%; a window of bare_hono_3_fetches counts 2.9 or
  * 3.3M a turn, by whether a young-generation scavenge falls in it. After only 200 warm turns,
@@ -21,7 +22,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { instructionsByKind, KINDS, type Kind } from "./callgrind";
-import { timed, turnOf } from "./measure";
+import { percentile, timed, turnOf } from "./measure";
 import { treeOf } from "./proc";
 import { MOCK_KEY, startBenchStack, turnRequests, UPSTASH_TOKEN } from "./stack";
 import { bare, CACHE, concierge, ROOT, type Target } from "./targets";
@@ -88,10 +89,11 @@ async function count(start: () => Promise<Target>): Promise<Count> {
       windows.push({ perTurn: instructions / (TURNS / WINDOWS), part });
     }
     console.log(`instructions: ${target.name} windows: ${windows.map((w) => Math.round(w.perTurn / 1000)).join(" ")} k`);
-    const median = [...windows].sort((a, b) => a.perTurn - b.perTurn)[Math.floor(WINDOWS / 2)]!;
+    const perTurn = percentile(windows.map((w) => w.perTurn), 50);
+    const median = windows.find((w) => w.perTurn === perTurn)!;
     const byKind = instructionsByKind(join(OUT, String(pid)), median.part);
     for (const kind of KINDS) byKind[kind] = Math.round(byKind[kind] / (TURNS / WINDOWS));
-    return { perTurn: Math.round(median.perTurn), byKind };
+    return { perTurn: Math.round(perTurn), byKind };
   } finally {
     await target.stop();
   }
