@@ -14,7 +14,7 @@
  * 3.3M a turn, by whether a young-generation scavenge falls in it. After only 200 warm turns,
  * concierge's medians fell in one of two modes ~15% apart from one isolate to the next (in the
  * slower, more of the bundle still ran in V8's baseline tier). Each config's median window is also
- * split by kind of work (bench/callgrind.ts). Needs valgrind (Debian's package); ~19 minutes;
+ * split by kind of work (bench/callgrind.ts). Needs valgrind (Debian's package); 7 to 19 minutes;
  * writes bench/results/instructions.json.
  */
 import { execFileSync } from "node:child_process";

@@ -20,7 +20,8 @@ export default {
         .join("");
       const info = `[log_000000${specialHeaders}] post ${redactURL(response.url)} succeeded with status ${response.status} in 3ms`;
       const details = formatRequestDetails({ retryOfRequestLogID: undefined, url: response.url, status: response.status, headers: response.headers, durationMs: 3 });
-      length += info.length + JSON.stringify(details).length;
+      // The SDK hands both to a logger that drops them: keep them alive, but do no more with them.
+      length += info.length + Object.keys(details).length;
     }
     return new Response(String(length));
   },
