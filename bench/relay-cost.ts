@@ -12,6 +12,8 @@
  *   - tee: the body teed, one branch to the client, the other read in JavaScript.
  * The relay must read every chunk (to save the reply) and write what it sends (it holds back the
  * end until the save), so `tee` is out of reach and the writes' stream is the choice left.
+ * The mock sends its chunks back to back; BENCH_CHUNK_DELAY_MS spaces them as a provider's tokens
+ * are, to see whether a cost is only that of a burst. BENCH_WAYS=pipe,tee measures some ways only.
  */
 import { startMockLlm } from "../dev/mock-llm/server";
 import { turnOf } from "./measure";
@@ -19,7 +21,9 @@ import { cpuMsOfTree } from "./proc";
 import { inlineWorker } from "./targets";
 
 const N = Number(process.env.BENCH_TURNS ?? 1000);
-const WAYS = ["pipe", "transform-stream", "identity-transform-stream", "identity-unawaited", "enqueue", "pull-piped", "tee"] as const;
+const ALL_WAYS = ["pipe", "transform-stream", "identity-transform-stream", "identity-unawaited", "enqueue", "pull-piped", "tee"];
+const WAYS = process.env.BENCH_WAYS?.split(",").map((way) => way.trim()) ?? ALL_WAYS;
+const CHUNK_DELAY_MS = Number(process.env.BENCH_CHUNK_DELAY_MS ?? 0);
 
 const script = (upstream: string) => `
 const relayInto = (body, writable) => {
@@ -90,7 +94,9 @@ export default {
 };`;
 
 async function main() {
-  const mock = await startMockLlm({ apiKey: "k" });
+  const unknown = WAYS.filter((way) => !ALL_WAYS.includes(way));
+  if (unknown.length) throw new Error(`BENCH_WAYS: no such way: ${unknown.join(", ")} (there are ${ALL_WAYS.join(", ")})`);
+  const mock = await startMockLlm({ apiKey: "k", chunkDelayMs: CHUNK_DELAY_MS });
   const worker = await inlineWorker("relay-cost-worker", script(`${mock.url}/chat/completions`));
   const { url, pid } = worker;
   if (pid === undefined) throw new Error("the worker's workerd process was not found");
@@ -112,7 +118,7 @@ async function main() {
     }
     rounds.push(cpu);
   }
-  console.log(JSON.stringify({ requests_per_way: N, chunks_per_reply: chunks, workerd_cpu_ms_per_request: rounds }, null, 2));
+  console.log(JSON.stringify({ requests_per_way: N, chunks_per_reply: chunks, chunk_delay_ms: CHUNK_DELAY_MS, workerd_cpu_ms_per_request: rounds }, null, 2));
   await worker.dispose();
   await mock.close();
 }
