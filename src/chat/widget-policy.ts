@@ -45,14 +45,15 @@ function refusedPart(part: { type: string; image_url?: unknown }): string | unde
   return "images from widget tokens must be https:// or data:image/ URLs";
 }
 
-function refuseParts(messages: readonly ChatMessage[]): void {
+/** Refuses the first content part a widget may not send; `param` names where the messages came from. */
+export function refuseParts(messages: readonly ChatMessage[], param = "messages"): void {
   messages.forEach((message, index) => {
     if (!Array.isArray(message.content)) return;
     message.content.forEach((part, partIndex) => {
       const reason = refusedPart(part);
       if (reason) {
         throw new InvalidRequestError(`${reason[0]!.toUpperCase()}${reason.slice(1)}.`, {
-          param: `messages[${index}].content[${partIndex}]`,
+          param: `${param}[${index}].content[${partIndex}]`,
           code: "content_part_not_allowed",
         });
       }

@@ -9,12 +9,13 @@ import { invalidRequestFrom } from "../http/zod-issue";
 import { sessionStore } from "../memory/session-store";
 import { budgetLeft } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
-import { requestLimits } from "../chat/widget-policy";
+import { refuseParts, requestLimits } from "../chat/widget-policy";
 import { readerOfSession } from "../turn/session-reader";
 import { itemsOf } from "./items";
 import { pageOf } from "./list-page";
 import { schemas } from "./schema";
 import { translateInput } from "./translate-input";
+import { refuseUnknownFields } from "./validate";
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -28,7 +29,9 @@ export const conversationRoutes = new Hono<AppEnv>()
     const config = c.get("config");
     const caller = c.get("caller");
     const user = userOf(caller);
-    const parsed = schemas().createConversation.safeParse(await readJsonBody(c.req.raw, config.limits.maxBodyBytes));
+    const body = await readJsonBody(c.req.raw, config.limits.maxBodyBytes);
+    if (typeof body === "object" && body !== null && !Array.isArray(body)) refuseUnknownFields(body, ["items", "metadata"]);
+    const parsed = schemas().createConversation.safeParse(body);
     if (!parsed.success) throw invalidRequestFrom(parsed.error.issues);
     const items = parsed.data.items ?? [];
     const limits = requestLimits(caller, config);
@@ -37,6 +40,8 @@ export const conversationRoutes = new Hono<AppEnv>()
     const translated = translateInput(items, undefined, "items");
     // A conversation holds what was said: references have nothing to hold, and instructions go with each response.
     if (translated.references.size > 0) throw new InvalidRequestError("item_reference items cannot start a conversation: send the items themselves.", { param: "items" });
+    // A widget's items are held to what its turns may send: they reach the model with the next one.
+    if (caller.kind === "widget") refuseParts(translated.messages, "items");
     const messages = translated.messages.map(toStoredMessage);
     messages.forEach((message, index) => {
       if (message.role === "system" || message.role === "developer") {

@@ -59,6 +59,8 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
     config.widget,
   );
   const upstream = upstreamClient(config);
+  // References stand for replies of ours the session holds; they are not the client's to seed.
+  const earlier = conversation.earlier.filter((message) => !input.references.has(message));
 
   const turn = await openTurn({
     config,
@@ -71,8 +73,7 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
     instructions: conversation.instructions.length
       ? { text: instructionText(conversation.instructions), role: conversation.instructions[0]!.role }
       : undefined,
-    // References stand for replies of ours the session holds; they are not the client's to seed.
-    earlier: conversation.earlier.filter((message) => !input.references.has(message)),
+    earlier,
     newTurn: conversation.newTurn,
     timing,
     background: (work) => c.executionCtx.waitUntil(work),
@@ -80,8 +81,15 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
   });
 
   const id = newId("resp", session);
-  const shell = responseShell(request, { id, model, createdAt: Math.floor(Date.now() / 1000), conversation: conversationId });
-  const inputItems = itemsOf(conversation.newTurn.map(toStoredMessage), (kind, index, call) => inputItemId(id, kind, index, call));
+  // What the upstream was asked for, which a widget's cap may have lowered.
+  const maxOutputTokens = chat.max_completion_tokens ?? chat.max_tokens ?? request.max_output_tokens;
+  const shell = responseShell(
+    { ...request, max_output_tokens: typeof maxOutputTokens === "number" ? maxOutputTokens : null },
+    { id, model, createdAt: Math.floor(Date.now() / 1000), conversation: conversationId },
+  );
+  // What the request added to its session: the new turn, after the earlier items a fresh session starts with.
+  const added = turn.fresh ? [...earlier, ...conversation.newTurn] : conversation.newTurn;
+  const inputItems = itemsOf(added.map(toStoredMessage), (kind, index, call) => inputItemId(id, kind, index, call));
   const recordOf = (response: ResponseObject): RecordWithin | undefined =>
     session ? recordWithin(id, response, inputItems, config.limits.maxMessageBytes) : undefined;
 

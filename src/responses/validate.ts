@@ -46,6 +46,22 @@ export function refuseWidgetFields(request: ResponsesRequest, caller: Caller): v
   if (request.text?.verbosity) throw new InvalidRequestError("'text.verbosity' is not accepted from widget tokens.", { param: "text.verbosity", code: "field_not_allowed" });
 }
 
+/** Nested objects whose fields this proxy honours one by one: any other field in them is refused by name too. */
+const NESTED_FIELDS: Record<string, readonly string[]> = { text: ["format", "verbosity"], reasoning: ["effort"] };
+
+/**
+ * Refuses, by name, the first field of `body` this proxy does not honour, unless it is null (SDKs
+ * send unset options as null): a field silently dropped is a behaviour the client did not get.
+ */
+export function refuseUnknownFields(body: object, known: readonly string[], prefix = ""): void {
+  for (const [field, value] of Object.entries(body)) {
+    if (!known.includes(field) && value !== null) {
+      const param = `${prefix}${field}`.slice(0, 64);
+      throw new InvalidRequestError(`'${param}' is not supported by this proxy.`, { param, code: "unsupported_parameter" });
+    }
+  }
+}
+
 /**
  * A Responses request within this deployment's limits. A field this proxy does not honour is a
  * 400 that names it, unless it is null (SDKs send unset options as null).
@@ -55,10 +71,13 @@ export function parseResponsesRequest(body: unknown, limits: Pick<Config["limits
     throw new InvalidRequestError("The request body must be a JSON object.");
   }
   const { responsesRequest } = schemas();
-  for (const [field, value] of Object.entries(body)) {
-    if (!Object.hasOwn(responsesRequest.shape, field) && value !== null) {
-      throw new InvalidRequestError(`'${field.slice(0, 64)}' is not supported by this proxy's Responses API.`, { param: field.slice(0, 64), code: "unsupported_parameter" });
-    }
+  refuseUnknownFields(body, Object.keys(responsesRequest.shape));
+  for (const [field, known] of Object.entries(NESTED_FIELDS)) {
+    const value: unknown = Object.hasOwn(body, field) ? (body as Record<string, unknown>)[field] : undefined;
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) refuseUnknownFields(value, known, `${field}.`);
+  }
+  if ((body as { background?: unknown }).background === true) {
+    throw new InvalidRequestError("Background responses are not supported by this proxy: every response is answered in its request.", { param: "background", code: "unsupported_parameter" });
   }
   const input = (body as { input?: unknown }).input;
   if (Array.isArray(input) && input.length > limits.maxMessages) {

@@ -102,6 +102,27 @@ describe("Responses API (openai SDK)", () => {
     expect(items.data).toEqual([expect.objectContaining({ type: "message", role: "user", content: [{ type: "input_text", text: `stream this ${user}` }] })]);
   });
 
+  it("lists as input items what the request added: the history that starts a session, then only the new turn", async () => {
+    const user = uniqueId("resp-input-items");
+    const client = openaiFor(user);
+    const history = [
+      { role: "user" as const, content: `u1 ${user}` },
+      { role: "assistant" as const, content: "a1" },
+      { role: "user" as const, content: `u2 ${user}` },
+    ];
+    const first = await client.responses.create({ model: "mock-small", input: history });
+    const texts = async (id: string) =>
+      (await client.responses.inputItems.list(id, { order: "asc" })).data.map((item) => {
+        const { role, content } = item as unknown as { role: string; content: Array<{ text: string }> };
+        return [role, content[0]!.text];
+      });
+    expect(await texts(first.id)).toEqual([["user", `u1 ${user}`], ["assistant", "a1"], ["user", `u2 ${user}`]]);
+
+    // The whole conversation again, as the AI SDK sends it: stored history stands, only the new message is added.
+    const second = await client.responses.create({ model: "mock-small", previous_response_id: first.id, input: [...history, { role: "assistant", content: first.output_text }, { role: "user", content: `u3 ${user}` }] });
+    expect(await texts(second.id)).toEqual([["user", `u3 ${user}`]]);
+  });
+
   it("streams function calls as function_call_arguments events", async () => {
     const user = uniqueId("resp-stream-tools");
     const stream = openaiFor(user).responses.stream({ model: "mock-small", tools: [weather], input: `[mock:tool=get_weather] [mock:tool-calls=2] twice ${user}` });
@@ -246,8 +267,18 @@ describe("Responses API (openai SDK)", () => {
     for (const [field, value] of [["prompt", { id: "pmpt_1" }], ["background", true], ["max_tool_calls", 3]] as const) {
       const res = await proxyFetch("/v1/responses", { method: "POST", user, body: JSON.stringify({ model: "mock-small", input: "hi", [field]: value }) });
       expect(res.status).toBe(400);
-      expect(await errorOf(res)).toMatchObject({ type: "invalid_request_error", param: field });
+      expect(await errorOf(res)).toMatchObject({ type: "invalid_request_error", param: field, code: "unsupported_parameter" });
     }
+    // Inside the objects whose fields are listed one by one, too; a null is still as good as absent.
+    for (const [body, param] of [[{ text: { foo: 1 } }, "text.foo"], [{ reasoning: { effort: "low", summary: "auto" } }, "reasoning.summary"]] as const) {
+      const res = await proxyFetch("/v1/responses", { method: "POST", user, body: JSON.stringify({ model: "mock-small", input: "hi", ...body }) });
+      expect(await errorOf(res)).toMatchObject({ param, code: "unsupported_parameter" });
+    }
+    const nulls = await proxyFetch("/v1/responses", { method: "POST", user: uniqueId("resp-nulls"), body: JSON.stringify({ model: "mock-small", input: "hi", store: false, reasoning: { effort: "low", summary: null } }) });
+    expect(nulls.status).toBe(200);
+    const conversation = await proxyFetch("/v1/conversations", { method: "POST", user, body: JSON.stringify({ foo: 1 }) });
+    expect(conversation.status).toBe(400);
+    expect(await errorOf(conversation)).toMatchObject({ param: "foo", code: "unsupported_parameter" });
     const builtin = await proxyFetch("/v1/responses", { method: "POST", user, body: JSON.stringify({ model: "mock-small", input: "hi", tools: [{ type: "web_search" }] }) });
     expect(builtin.status).toBe(400);
     expect(await errorOf(builtin)).toMatchObject({ param: "tools[0].type" });
@@ -270,5 +301,17 @@ describe("Responses API (openai SDK)", () => {
     expect(ok.status).toBe(200);
     const [request] = await upstreamRequests(`hello ${user}`);
     expect(request!.body.max_completion_tokens).toBe(256);
+    // The response says what the model was held to, not what the page asked for.
+    expect(await ok.json()).toMatchObject({ max_output_tokens: 256 });
+    const unasked = await post({ model: "mock-small", input: `no cap asked ${user}` });
+    expect(await unasked.json()).toMatchObject({ max_output_tokens: 256 });
+    // Items a widget stores in a conversation reach the model with its next turn: the same parts are refused.
+    const conversation = await fetch(`${stack().url}/v1/conversations`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ items: [{ role: "user", content: [{ type: "input_image", image_url: "http://169.254.169.254/latest" }] }] }),
+    });
+    expect(conversation.status).toBe(400);
+    expect(await errorOf(conversation)).toMatchObject({ code: "content_part_not_allowed", param: "items[0].content[0]" });
   });
 });
