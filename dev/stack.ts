@@ -7,7 +7,7 @@ import { CONFIG_NAMES } from "../src/config";
 import { startCosmosEmulator } from "./cosmos/emulator";
 import { startMockLlm, type MockLlm } from "./mock-llm/server";
 import { startUpstashServer, type UpstashServer } from "./upstash/server";
-import { freePort } from "./ports";
+import { freePort, portIsFree } from "./ports";
 import { writeDevWranglerConfig } from "./wrangler-dev-config";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -86,6 +86,21 @@ async function waitForWorker(url: string, child: ChildProcess, log: () => string
   throw new Error(`wrangler dev did not become ready within ${timeoutMs} ms:\n${log()}`);
 }
 
+/**
+ * The worker's port: PORT if set (refused by name if something already listens there), else 8787,
+ * or any free port when 8787 is taken. Without the check, a stack whose worker could not bind would
+ * find another stack's worker answering its health check and report that one as its own.
+ */
+async function workerPort(asked: string | undefined): Promise<number> {
+  if (asked) {
+    const port = Number(asked);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`PORT must be a port number (1 to 65535), not '${asked}'.`);
+    if (!(await portIsFree(port))) throw new Error(`PORT ${port} is in use: stop what listens there, or choose another PORT.`);
+    return port;
+  }
+  return (await portIsFree(8787)) ? 8787 : freePort();
+}
+
 /** Mints a widget token for the demo user, the way a site's backend would, and puts it in the demo's link. */
 async function demoLink(url: string, apiKey: string): Promise<string | undefined> {
   const res = await fetch(`${url}/v1/tokens`, {
@@ -108,6 +123,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fileVars = options.devVars === false || !existsSync(join(ROOT, ".dev.vars")) ? {} : parseDotenv(readFileSync(join(ROOT, ".dev.vars"), "utf8"));
   const given = { ...fileVars, ...Object.fromEntries(Object.entries(options.env ?? process.env).filter(([, v]) => v !== undefined && v !== "")) } as Record<string, string>;
 
+  // First, so a port already taken fails the start before anything else is running.
+  const port = await workerPort(given.PORT);
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const stopper of stoppers.reverse()) await stopper().catch(() => {});
@@ -163,16 +180,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     // wrangler reads secrets from a file, not the command line, so they never show in `ps`.
-    const dir = mkdtempSync(join(tmpdir(), "concierge-"));
+    const dir = mkdtempSync(join(tmpdir(), `concierge-${port}-`));
     stoppers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const envFile = join(dir, "worker.env");
     writeFileSync(envFile, serializeDotenv(vars), { mode: 0o600 });
     // wrangler runs the worker from a config without [build] (see wrangler-dev-config.ts), so the
     // module that build makes is built here.
     await promisify(execFile)(process.execPath, [join(ROOT, "scripts", "build-vendor.mjs")], { cwd: ROOT });
-    const config = writeDevWranglerConfig(ROOT, dir, options.wrangler);
+    const config = await writeDevWranglerConfig(ROOT, dir, options.wrangler);
 
-    const port = given.PORT ? Number(given.PORT) : 8787;
     const url = `http://127.0.0.1:${port}`;
     let log = "";
     const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" };
@@ -185,7 +201,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--env-file", envFile, "--show-interactive-dev-session=false"],
             { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] },
           )
-        : spawn(process.execPath, ["--import", "tsx", WORKER_PROCESS, config, "127.0.0.1", String(port), envFile], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+        : // Its stdin is a pipe from this process: when this process dies, however it dies, the worker stops too.
+          spawn(process.execPath, ["--import", "tsx", WORKER_PROCESS, config, "127.0.0.1", String(port), envFile], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
     const collect = (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20_000);
       if (options.workerOutput !== false) process.stdout.write(chunk);

@@ -5,7 +5,8 @@
  * what `npm run dev` added over the same worker under Miniflare. Everything else (bundling, watching
  * src/ and rebuilding, the dev proxy, the worker's console output) is wrangler's as usual.
  *
- * Usage: worker-process.ts <wrangler config> <ip> <port> <env file>; runs until SIGTERM.
+ * Usage: worker-process.ts <wrangler config> <ip> <port> <env file>; runs until SIGTERM, or until
+ * its stdin closes (the stack that started it is gone).
  */
 import { unstable_startWorker } from "wrangler";
 
@@ -29,3 +30,5 @@ const stop = async () => {
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
+// The stack holds the other end of stdin: it closes when the stack exits, even killed outright.
+process.stdin.on("end", stop).on("error", stop).resume();

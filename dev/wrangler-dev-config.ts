@@ -1,6 +1,5 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { experimental_readRawConfig } from "wrangler";
 
 /** The parts of wrangler.toml this file reads or rewrites (wrangler types the rest loosely). */
 interface RawConfig {
@@ -22,7 +21,8 @@ interface RawConfig {
  * that build makes, src/vendor/, the stack builds itself before starting wrangler, and wrangler's
  * own bundler then watches src/ as usual. Deploys keep [build].
  */
-export function writeDevWranglerConfig(root: string, dir: string, overrides: Record<string, unknown> = {}): string {
+export async function writeDevWranglerConfig(root: string, dir: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const { experimental_readRawConfig } = await importWrangler();
   const { rawConfig } = experimental_readRawConfig({ config: join(root, "wrangler.toml") }) as { rawConfig: RawConfig };
   const { build: _build, env: _env, ...config } = rawConfig;
   // Relative paths are read relative to the config file, which no longer sits in the root.
@@ -37,4 +37,19 @@ export function writeDevWranglerConfig(root: string, dir: string, overrides: Rec
   const path = join(dir, "wrangler.json");
   writeFileSync(path, JSON.stringify(devConfig, null, 2));
   return path;
+}
+
+/**
+ * wrangler's API, without what importing it does to the process: its CLI module, loaded with it,
+ * registers SIGINT and SIGTERM handlers that exit at once. In `npm run dev` those ran before the
+ * stack's own shutdown, so Ctrl-C left the worker running and its secrets file on disk.
+ */
+async function importWrangler(): Promise<typeof import("wrangler")> {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = new Set(signals.flatMap((signal) => process.listeners(signal)));
+  const wrangler = await import("wrangler");
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.has(listener)) process.off(signal, listener);
+  }
+  return wrangler;
 }

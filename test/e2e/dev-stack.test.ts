@@ -1,4 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { promisify } from "node:util";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,5 +164,8 @@ describe("npm run dev", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(leftovers).toEqual([]);
+    // The stack's own shutdown ran: it said so, and the folder holding the worker's secrets is gone.
+    expect(output).toContain("concierge: stopping...");
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`concierge-${port}-`))).toEqual([]);
   });
 });
