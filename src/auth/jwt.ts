@@ -40,9 +40,6 @@ const HONO_REASONS = new Map<string, RefusalReason>([
   ["JwtAlgorithmNotAllowed", "algorithm_not_accepted"],
   ["JwtSymmetricAlgorithmNotAllowed", "algorithm_not_accepted"],
   ["JwtTokenSignatureMismatched", "bad_signature"],
-  ["JwtTokenExpired", "expired"],
-  ["JwtTokenNotBefore", "not_yet_valid"],
-  ["JwtTokenIssuedAt", "not_yet_valid"],
   ["JwtPayloadRequiresAud", "wrong_audience"],
   ["JwtTokenAudience", "wrong_audience"],
   ["JwtTokenIssuer", "wrong_issuer"],
@@ -74,15 +71,19 @@ export function looksLikeJwt(token: string): boolean {
 /**
  * The user a widget token was issued for. The algorithm is pinned by what is configured, never
  * taken from the token: HS256 with JWT_SECRET, RS256/ES256 with the keys at JWT_JWKS_URL
- * (so `alg: none`, or HS256 signed with a public key, cannot pass). `exp` is required, at most
- * JWT_MAX_AGE_SECONDS ahead (and `iat`, if present, at most that far back); `aud` and `iss` are
- * checked when configured; `sub` must be a valid user id.
+ * (so `alg: none`, or HS256 signed with a public key, cannot pass). Only then its claims: `exp` is
+ * required, at most JWT_MAX_AGE_SECONDS ahead (and `iat`, if present, at most that far back);
+ * `nbf` and `iat` may be up to a minute ahead of our clock; `aud` and `iss` are checked when
+ * configured; `sub` must be a valid user id.
  */
 export async function verifyWidgetToken(token: string, auth: Config["auth"]): Promise<string> {
   let payload: Record<string, unknown>;
   try {
     const { alg, kid } = decodeHeader(token);
-    const verification = { ...(auth.audience ? { aud: auth.audience } : {}), ...(auth.issuer ? { iss: auth.issuer } : {}) };
+    // The time claims are checked below, once the signature holds: hono checks them before it, so a
+    // forged token with a past exp would pass for an honest expired one (which is not counted
+    // against the address), and it allows no clock leeway for nbf and iat.
+    const verification = { ...(auth.audience ? { aud: auth.audience } : {}), ...(auth.issuer ? { iss: auth.issuer } : {}), exp: false, nbf: false, iat: false };
     if (alg === "HS256" && auth.jwtSecret) {
       payload = await Jwt.verify(token, auth.jwtSecret, { alg: "HS256", ...verification });
     } else if ((alg === "RS256" || alg === "ES256") && auth.jwksUrl) {
@@ -100,11 +101,22 @@ export async function verifyWidgetToken(token: string, auth: Config["auth"]): Pr
     }
     throw new WidgetTokenError((error instanceof Error && HONO_REASONS.get(error.name)) || "invalid");
   }
-  if (typeof payload.exp !== "number") throw new WidgetTokenError("no_exp");
-  // An IdP token with `exp: 1e300` would otherwise be a credential forever, stolen or not.
+  const claim = (name: "exp" | "nbf" | "iat"): number | undefined => {
+    const value = payload[name];
+    if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value))) throw new WidgetTokenError("malformed");
+    return value;
+  };
+  const [exp, nbf, iat] = [claim("exp"), claim("nbf"), claim("iat")];
   const now = Math.floor(Date.now() / 1000);
+  if (exp === undefined) throw new WidgetTokenError("no_exp");
+  if (exp <= now) throw new WidgetTokenError("expired");
+  // A token minted on a clock a little ahead of ours is honest; one from well in the future is not valid yet.
+  if ((nbf !== undefined && nbf > now + CLOCK_LEEWAY_SECONDS) || (iat !== undefined && iat > now + CLOCK_LEEWAY_SECONDS)) {
+    throw new WidgetTokenError("not_yet_valid");
+  }
+  // An IdP token with `exp: 1e300` would otherwise be a credential forever, stolen or not.
   const oldestIssue = now - auth.maxAgeSeconds - CLOCK_LEEWAY_SECONDS;
-  if (payload.exp > now + auth.maxAgeSeconds + CLOCK_LEEWAY_SECONDS || (typeof payload.iat === "number" && payload.iat < oldestIssue)) {
+  if (exp > now + auth.maxAgeSeconds + CLOCK_LEEWAY_SECONDS || (iat !== undefined && iat < oldestIssue)) {
     throw new WidgetTokenError("too_long_lived");
   }
   if (typeof payload.sub !== "string" || !ID_PATTERN.test(payload.sub) || ONLY_DOTS.test(payload.sub)) throw new WidgetTokenError("invalid_sub");
