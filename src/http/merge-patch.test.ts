@@ -23,6 +23,14 @@ describe("mergePatch", () => {
     expect(mergePatch(target, patch)).toEqual(result);
   });
 
+  // JSON.parse makes "__proto__" an ordinary member; merging must keep it one, not set a prototype.
+  it("adds a member named __proto__ like any other", () => {
+    const result = mergePatch({ a: 1 }, JSON.parse('{"__proto__": {"polluted": true}}'));
+    expect(JSON.stringify(result)).toBe('{"a":1,"__proto__":{"polluted":true}}');
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(JSON.stringify(mergePatch(result, JSON.parse('{"__proto__": {"more": 1}}')))).toBe('{"a":1,"__proto__":{"polluted":true,"more":1}}');
+  });
+
   it("leaves the target untouched", () => {
     const target = { a: { b: 1 } };
     mergePatch(target, { a: { b: 2 } });

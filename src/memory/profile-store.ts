@@ -3,6 +3,7 @@ import { loadCosmosSdk } from "../cosmos-sdk";
 import type { Config } from "../config";
 import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { PreconditionFailedError, ServiceUnavailableError } from "../http/errors";
+import { namesEtag } from "../http/etag";
 import { validId } from "../http/ids";
 
 export type Preferences = Record<string, unknown>;
@@ -181,9 +182,7 @@ export class ProfileStore {
 }
 
 function matches(ifMatch: string, current: ProfileDocument | undefined): boolean {
-  const wanted = ifMatch.split(",").map((tag) => tag.trim().replace(/^W\//, ""));
-  if (wanted.includes("*")) return current !== undefined;
-  return current !== undefined && wanted.includes(etagOf(current));
+  return namesEtag(ifMatch, current === undefined ? undefined : etagOf(current));
 }
 
 const stores = new WeakMap<ProfileSettings, ProfileStore>();

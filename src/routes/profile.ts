@@ -4,6 +4,7 @@ import { userOf } from "../auth/caller";
 import type { Config } from "../config";
 import { readJsonBody } from "../http/body";
 import { ApiError, InvalidRequestError, ServiceUnavailableError } from "../http/errors";
+import { namesEtag } from "../http/etag";
 import { describeError, log } from "../http/log";
 import { mergePatch } from "../http/merge-patch";
 import { utf8Length } from "../http/utf8";
@@ -118,7 +119,8 @@ export const profileRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const user = userOf(c.get("caller"));
     const profile = await withProfiles(c.get("config"), (store) => store.read(user));
-    if (profile.etag && c.req.header("If-None-Match") === profile.etag) {
+    const ifNoneMatch = c.req.header("If-None-Match");
+    if (profile.etag && ifNoneMatch !== undefined && namesEtag(ifNoneMatch, profile.etag)) {
       return c.body(null, 304, { ETag: profile.etag });
     }
     return respond(c, profile);

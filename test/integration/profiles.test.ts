@@ -49,6 +49,16 @@ describe("the profile API", () => {
     const user = uniqueId("profile-304");
     const etag = (await put(user, { a: 1 })).headers.get("etag")!;
     expect((await profile(user, { headers: { "If-None-Match": etag } })).status).toBe(304);
+    // As caches send it: weak, in a list, or any version at all.
+    for (const header of [`W/${etag}`, `"stale", ${etag}`, "*"]) expect((await profile(user, { headers: { "If-None-Match": header } })).status).toBe(304);
+    expect((await profile(user, { headers: { "If-None-Match": '"stale"' } })).status).toBe(200);
+  });
+
+  it("keeps a preference named __proto__ through PATCH, as an ordinary member", async () => {
+    const user = uniqueId("profile-proto");
+    await put(user, { a: 1 });
+    expect((await patch(user, JSON.parse('{"preferences": {"__proto__": {"x": 1}}}'))).status).toBe(200);
+    expect(await (await profile(user)).text()).toContain('"__proto__":{"x":1}');
   });
 
   it("refuses a write with a stale If-Match (412) and keeps the newer preferences", async () => {
