@@ -106,18 +106,25 @@ export class SessionStore {
     });
   }
 
-  /** Everything stored for one session, or null when it does not exist (or belongs to someone else). */
+  /**
+   * Everything stored for one session, or null when it does not exist (or belongs to someone else).
+   * A conversation created without items exists with no messages, until it expires like any session.
+   */
   get(user: string, session: string, now = Date.now()): Promise<StoredSession | null> {
     return withRedis("get", async () => {
-      const [messages, summary, pttl, appended] = await this.redis
+      const [messages, summary, pttl, appended, conversationTtl] = await this.redis
         .pipeline()
         .lrange(keys.session(user, session), 0, -1)
         .get<string>(keys.summary(user, session))
         .pttl(keys.session(user, session))
         .get<string>(keys.appended(user, session))
-        .exec<[string[], string | null, number, string | null]>();
-      if (!Array.isArray(messages) || messages.length === 0) return null;
-      return { id: session, messages: parseStoredMessages(messages), ...summaryOf(summary, appended, messages.length), expiresAt: now + Math.max(0, Number(pttl)) };
+        .pttl(keys.conversation(user, session))
+        .exec<[string[], string | null, number, string | null, number]>();
+      const listed = Array.isArray(messages) ? messages : [];
+      // PTTL is -2 for a key that is not there.
+      if (listed.length === 0 && Number(conversationTtl) < 0) return null;
+      const ttl = listed.length > 0 ? Number(pttl) : Number(conversationTtl);
+      return { id: session, messages: parseStoredMessages(listed), ...summaryOf(summary, appended, listed.length), expiresAt: now + Math.max(0, ttl) };
     });
   }
 
@@ -144,14 +151,17 @@ export class SessionStore {
       });
       for (const [i, info] of page.entries()) {
         const [messages, summary, pttl, appended, conversation] = results.slice(5 * i, 5 * i + 5);
-        if (!Array.isArray(messages) || messages.length === 0) continue;
+        const listed = Array.isArray(messages) ? messages : [];
+        const record = parseConversation(conversation);
+        // Gone since the index was read; a conversation created without items is there all the same.
+        if (listed.length === 0 && !record) continue;
         yield {
           id: info.id,
           lastActiveAt: info.lastActiveAt,
-          expiresAt: now + Math.max(0, Number(pttl)),
-          ...summaryOf(summary, appended, messages.length),
-          messages: parseStoredMessages(messages),
-          conversationMetadata: parseConversation(conversation)?.metadata ?? null,
+          expiresAt: listed.length > 0 ? now + Math.max(0, Number(pttl)) : info.expiresAt,
+          ...summaryOf(summary, appended, listed.length),
+          messages: parseStoredMessages(listed),
+          conversationMetadata: record?.metadata ?? null,
         };
       }
     }

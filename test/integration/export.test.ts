@@ -49,6 +49,21 @@ describe("GET /v1/profile/export", () => {
     expect(Date.parse(trip.expires_at)).toBeGreaterThan(Date.parse(trip.last_active_at));
   });
 
+  it("holds a conversation created without items, which the session API shows too", async () => {
+    const user = uniqueId("export-empty-conversation");
+    const created = await proxyFetch("/v1/conversations", { method: "POST", user, body: JSON.stringify({ metadata: { topic: "lisbon" } }) });
+    const { id } = (await created.json()) as { id: string };
+    expect(((await (await proxyFetch("/v1/sessions", { user })).json()) as { data: Array<{ id: string }> }).data.map((s) => s.id)).toEqual([id]);
+    const session = await proxyFetch(`/v1/sessions/${id}`, { user });
+    expect(session.status).toBe(200);
+    const shown = (await session.json()) as { id: string; messages: unknown[]; expires_at: string };
+    expect(shown).toMatchObject({ id, messages: [] });
+    expect(Date.parse(shown.expires_at)).toBeGreaterThan(Date.now());
+    const doc = (await (await proxyFetch("/v1/profile/export", { user })).json()) as Export & { sessions: Array<{ conversation_metadata: unknown }> };
+    expect(doc.sessions).toEqual([expect.objectContaining({ id, messages: [], conversation_metadata: { topic: "lisbon" } })]);
+    expect(Date.parse(doc.sessions[0]!.expires_at)).toBeGreaterThan(Date.now());
+  });
+
   it("is an empty document for a user with nothing stored", async () => {
     const user = uniqueId("export-empty");
     const doc = (await (await proxyFetch("/v1/profile/export", { user })).json()) as Export;
