@@ -74,10 +74,10 @@ export const conversationRoutes = new Hono<AppEnv>()
     const user = userOf(c.get("caller"));
     const id = validId(c.req.param("id"), "conversation_id");
     const config = c.get("config");
-    const store = sessionStore(config, await readerOfSession(c, user, id));
-    const session = await store.get(user, id);
-    if (!session && !(await store.conversation(user, id))) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
-    const first = session?.firstPosition ?? 0;
-    const items = itemsOf(session?.messages ?? [], (kind, index, call) => `${kind}_${first + index}${call ? `_${call}` : ""}`);
+    // A conversation created without items is a session with no messages: get() has it too.
+    const session = await sessionStore(config, await readerOfSession(c, user, id)).get(user, id);
+    if (!session) throw new NotFoundError(`No conversation '${id}'.`, { param: "conversation_id" });
+    const first = session.firstPosition;
+    const items = itemsOf(session.messages, (kind, index, call) => `${kind}_${first + index}${call ? `_${call}` : ""}`);
     return c.json(pageOf(items, c.req.query()));
   });

@@ -59,6 +59,8 @@ describe("GET /v1/profile/export", () => {
     const shown = (await session.json()) as { id: string; messages: unknown[]; expires_at: string };
     expect(shown).toMatchObject({ id, messages: [] });
     expect(Date.parse(shown.expires_at)).toBeGreaterThan(Date.now());
+    const items = await proxyFetch(`/v1/conversations/${id}/items`, { user });
+    expect(await items.json()).toMatchObject({ object: "list", data: [] });
     const doc = (await (await proxyFetch("/v1/profile/export", { user })).json()) as Export & { sessions: Array<{ conversation_metadata: unknown }> };
     expect(doc.sessions).toEqual([expect.objectContaining({ id, messages: [], conversation_metadata: { topic: "lisbon" } })]);
     expect(Date.parse(doc.sessions[0]!.expires_at)).toBeGreaterThan(Date.now());
