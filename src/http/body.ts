@@ -40,7 +40,25 @@ function decodeWithin(bytes: ArrayBuffer, maxBytes: number): string {
   return new TextDecoder().decode(bytes);
 }
 
-/** A body of undeclared length, refused as soon as it grows past `maxBytes`. */
+/**
+ * How much of a refused body, in multiples of the limit, is read and dropped before the answer.
+ * A body cancelled half-read leaves its HTTP connection unusable: under `wrangler dev` the next
+ * request on it, anyone's, failed with a 503 from its proxy. Past this, the connection is given up.
+ */
+const DRAIN_FACTOR = 4;
+
+/** Reads and drops up to `budget` more bytes; cancels what is left beyond that. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+  let left = budget;
+  while (left > 0) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    left -= value.byteLength;
+  }
+  await reader.cancel();
+}
+
+/** A body of undeclared length, refused as soon as it grows past `maxBytes` (and drained, within bounds). */
 async function readCounted(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
@@ -50,7 +68,7 @@ async function readCounted(stream: ReadableStream<Uint8Array>, maxBytes: number)
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      await drain(reader, DRAIN_FACTOR * maxBytes - size);
       throw tooLarge(maxBytes);
     }
     chunks.push(value);

@@ -107,6 +107,28 @@ describe("Redis failures", () => {
   });
 });
 
+describe("a body of undeclared length over the limit", () => {
+  it("is refused with 413, and the next request, anyone's, goes through", async () => {
+    const { url, apiKey } = stack();
+    const headers = { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" };
+    const big = new TextEncoder().encode(JSON.stringify({ messages: [{ role: "user", content: "x".repeat(600_000) }] }));
+    // A stream, so it goes out chunked with no Content-Length: the worker counts it as it comes.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < big.length; i += 16_384) controller.enqueue(big.subarray(i, i + 16_384));
+        controller.close();
+      },
+    });
+    const init: RequestInit & { duplex: "half" } = { method: "POST", headers: { ...headers, "X-User-Id": uniqueId("chunked") }, body, duplex: "half" };
+    const refused = await fetch(`${url}/v1/chat/completions`, init);
+    expect(refused.status).toBe(413);
+    expect(await errorOf(refused)).toMatchObject({ code: "request_too_large" });
+    // Sent as a Request, which the tests never send twice: a request lost on a broken connection shows here.
+    const next = await fetch(new Request(`${url}/v1/chat/completions`, { method: "POST", headers: { ...headers, "X-User-Id": uniqueId("after-chunked") }, body: JSON.stringify({ messages: [{ role: "user", content: "hi" }] }) }));
+    expect(next.status).toBe(200);
+  });
+});
+
 describe("bad input stores nothing", () => {
   it.each([
     ["malformed JSON", "{", 400],
