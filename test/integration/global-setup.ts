@@ -1,6 +1,6 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startCosmosEmulator } from "../../dev/cosmos/emulator";
 import { freePort } from "../../dev/ports";
@@ -87,5 +87,6 @@ export default async function setup(project: TestProject) {
     await jwks.close();
     await upstash.close();
     await redis?.stop();
+    rmSync(dirname(workerLogFile), { recursive: true, force: true });
   };
 }
