@@ -73,17 +73,18 @@ export function requestLimits(caller: Caller, config: Config): Pick<Config["limi
 /**
  * Applies what a widget token may and may not do: no system or developer messages (the
  * operator's prompt stands), only the content parts and fields above, and an answer no longer than
- * WIDGET_MAX_TOKENS (a larger ask is lowered to it, a missing one set to it).
+ * WIDGET_MAX_TOKENS (a larger ask is lowered to it, a missing one set to it). `param` names the
+ * request's messages in errors: `input` for a Responses request.
  */
-export function applyWidgetPolicy(request: ChatRequest, conversation: Conversation, caller: Caller, widget: Config["widget"]): ChatRequest {
+export function applyWidgetPolicy(request: ChatRequest, conversation: Conversation, caller: Caller, widget: Config["widget"], param = "messages"): ChatRequest {
   if (caller.kind !== "widget") return request;
   if (conversation.instructions.length > 0) {
     throw new InvalidRequestError("System and developer messages are not accepted from widget tokens.", {
-      param: "messages",
+      param,
       code: "instructions_not_allowed",
     });
   }
-  refuseParts(request.messages);
+  refuseParts(request.messages, param);
   const refused = Object.keys(request).find((field) => !WIDGET_FIELDS.has(field));
   if (refused) {
     throw new InvalidRequestError(`'${refused}' is not accepted from widget tokens.`, { param: refused, code: "field_not_allowed" });

@@ -57,6 +57,7 @@ async function createResponse(c: Context<AppEnv>): Promise<Response> {
     conversation,
     caller,
     config.widget,
+    "input",
   );
   const upstream = upstreamClient(config);
   // References stand for replies of ours the session holds; they are not the client's to seed.
