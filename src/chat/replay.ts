@@ -21,12 +21,12 @@ export function streamOf(reply: AssistantMessage, model: string, created = Math.
     `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
   const toolCalls = reply.tool_calls?.map((call, index) => ({ index, ...call }));
   return (
-    chunk({ role: "assistant", content: reply.content ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, null) +
+    chunk({ role: "assistant", content: reply.content ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}), ...(reply.function_call ? { function_call: reply.function_call } : {}) }, null) +
     chunk({}, finishReason(reply)) +
     "data: [DONE]\n\n"
   );
 }
 
 function finishReason(reply: AssistantMessage): string {
-  return reply.tool_calls?.length ? "tool_calls" : "stop";
+  return reply.tool_calls?.length ? "tool_calls" : reply.function_call ? "function_call" : "stop";
 }

@@ -30,7 +30,25 @@ describe("ReplyBuilder", () => {
   });
 });
 
+describe("ReplyBuilder, legacy function calling", () => {
+  it("assembles a function_call from its fragments", () => {
+    const reply = new ReplyBuilder();
+    reply.add({ choices: [{ delta: { role: "assistant", content: null, function_call: { name: "lookup", arguments: "" } } }] } as never);
+    reply.add({ choices: [{ delta: { function_call: { arguments: '{"q":' } } }] });
+    reply.add({ choices: [{ delta: { function_call: { arguments: '"x"}' } } }] });
+    reply.add({ choices: [{ delta: {}, finish_reason: "function_call" }] });
+    expect(reply.message()).toEqual({ role: "assistant", content: null, function_call: { name: "lookup", arguments: '{"q":"x"}' } });
+  });
+});
+
 describe("replyFromCompletion", () => {
+  it("keeps a legacy function_call", () => {
+    expect(replyFromCompletion({ choices: [{ message: { role: "assistant", content: null, function_call: { name: "lookup", arguments: "{}" } } }] })).toEqual({
+      role: "assistant",
+      content: null,
+      function_call: { name: "lookup", arguments: "{}" },
+    });
+  });
   it("takes choice 0's message", () => {
     expect(replyFromCompletion({ choices: [{ index: 0, message: { role: "assistant", content: "hi" } }] })).toEqual({
       role: "assistant",

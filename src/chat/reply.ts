@@ -6,6 +6,7 @@ interface Delta {
   content?: unknown;
   refusal?: unknown;
   tool_calls?: Array<{ index?: number; id?: string; type?: string; function?: { name?: string; arguments?: string } }>;
+  function_call?: { name?: string; arguments?: string };
 }
 
 /** An upstream chat.completion.chunk, as far as the proxy reads it. */
@@ -22,6 +23,7 @@ export class ReplyBuilder {
   private content = "";
   private refusal = "";
   private readonly toolCalls = new Map<number, { id: string; type: string; function: { name: string; arguments: string } }>();
+  private functionCall: { name: string; arguments: string } | undefined;
   finishReason: string | null = null;
 
   add(chunk: ChunkLike): void {
@@ -39,6 +41,11 @@ export class ReplyBuilder {
       if (call.function?.arguments) entry.function.arguments += call.function.arguments;
       this.toolCalls.set(index, entry);
     }
+    if (delta.function_call) {
+      this.functionCall ??= { name: "", arguments: "" };
+      if (delta.function_call.name) this.functionCall.name += delta.function_call.name;
+      if (delta.function_call.arguments) this.functionCall.arguments += delta.function_call.arguments;
+    }
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
   }
 
@@ -47,8 +54,9 @@ export class ReplyBuilder {
     const text = this.content || this.refusal;
     return {
       role: "assistant",
-      content: text || (toolCalls.length ? null : ""),
+      content: text || (toolCalls.length || this.functionCall ? null : ""),
       ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+      ...(this.functionCall ? { function_call: this.functionCall } : {}),
     };
   }
 }
@@ -64,13 +72,24 @@ function isToolCall(value: unknown): value is ToolCall {
   );
 }
 
+function isFunctionCall(value: unknown): value is { name: string; arguments: string } {
+  const call = value as { name?: unknown; arguments?: unknown } | null;
+  return typeof call === "object" && call !== null && typeof call.name === "string" && typeof call.arguments === "string";
+}
+
 /** The assistant's message in a non-streamed completion, or undefined if the body has none. */
 export function replyFromCompletion(body: unknown): AssistantMessage | undefined {
   const choices = (body as { choices?: Array<{ index?: number; message?: unknown }> } | null)?.choices;
   const message = Array.isArray(choices) ? choices.find((c) => (c.index ?? 0) === 0)?.message : undefined;
   if (!message || typeof message !== "object") return undefined;
-  const { content, refusal, tool_calls } = message as { content?: unknown; refusal?: unknown; tool_calls?: unknown };
+  const { content, refusal, tool_calls, function_call } = message as { content?: unknown; refusal?: unknown; tool_calls?: unknown; function_call?: unknown };
   const text = typeof content === "string" ? content : typeof refusal === "string" ? refusal : "";
   const calls = Array.isArray(tool_calls) ? tool_calls.filter(isToolCall) : [];
-  return { role: "assistant", content: text || (calls.length ? null : ""), ...(calls.length ? { tool_calls: calls } : {}) };
+  const legacy = isFunctionCall(function_call) ? { name: function_call.name, arguments: function_call.arguments } : undefined;
+  return {
+    role: "assistant",
+    content: text || (calls.length || legacy ? null : ""),
+    ...(calls.length ? { tool_calls: calls } : {}),
+    ...(legacy ? { function_call: legacy } : {}),
+  };
 }

@@ -12,6 +12,9 @@ const toolCall = z.looseObject({
 
 const name = z.optional(z.string());
 
+/** The call of legacy function calling (`functions`), deprecated by OpenAI for tools but still served. */
+const functionCall = z.looseObject({ name: z.string(), arguments: z.string() });
+
 const instruction = <R extends "system" | "developer">(role: R) => z.looseObject({ role: z.literal(role), content, name });
 
 export const chatMessage = z.discriminatedUnion("role", [
@@ -22,6 +25,7 @@ export const chatMessage = z.discriminatedUnion("role", [
     role: z.literal("assistant"),
     content: z.nullish(content),
     tool_calls: z.optional(z.array(toolCall)),
+    function_call: z.nullish(functionCall),
     name,
   }),
   z.looseObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),

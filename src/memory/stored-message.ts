@@ -3,18 +3,22 @@ import type { ChatMessage } from "../chat/schema";
 import { messageText } from "../chat/text";
 
 /**
- * What a session keeps of a message: role, text and tool wiring. Images, audio and files are
+ * What a session keeps of a message: role, text and tool (or legacy function) wiring. Images, audio and files are
  * named, not stored: Redis holds conversation text, and a request must stay well under Upstash's
  * 1 MB limit. Unknown fields are dropped so history replays cleanly to any upstream.
  */
 export function toStoredMessage(message: ChatMessage): ChatMessage {
   switch (message.role) {
     case "assistant": {
-      const text = messageText(message);
+      // A refusal is what the assistant said, when it said nothing else.
+      const text = messageText(message) || (typeof message.refusal === "string" ? message.refusal : "");
+      const call = message.function_call;
       return {
         role: "assistant",
-        content: text || (message.tool_calls?.length ? null : ""),
+        content: text || (message.tool_calls?.length || call ? null : ""),
         ...(message.tool_calls?.length ? { tool_calls: message.tool_calls.map(storedToolCall) } : {}),
+        // Legacy function calling: the `function` message that follows answers this call.
+        ...(call ? { function_call: { name: call.name, arguments: call.arguments } } : {}),
       };
     }
     case "tool":

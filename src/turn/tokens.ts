@@ -41,5 +41,8 @@ export function estimateMessageTokens(message: ChatMessage, count: CountTokens =
       tokens += MESSAGE_OVERHEAD + count(call.function?.name ?? "") + count(call.function?.arguments ?? "");
     }
   }
+  if (message.role === "assistant" && message.function_call) {
+    tokens += MESSAGE_OVERHEAD + count(message.function_call.name) + count(message.function_call.arguments);
+  }
   return tokens;
 }

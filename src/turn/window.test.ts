@@ -13,11 +13,14 @@ const call = (id: string): ChatMessage => ({
   tool_calls: [{ id, type: "function", function: { name: "lookup", arguments: "{}" } }],
 });
 const result = (id: string): ChatMessage => ({ role: "tool", tool_call_id: id, content: `r${id}` });
+/** Legacy function calling: the assistant's function_call, then a `function` message with its result. */
+const legacyCall: ChatMessage = { role: "assistant", content: null, function_call: { name: "lookup", arguments: "{}" } };
+const legacyResult: ChatMessage = { role: "function", name: "lookup", content: "found" };
 
 /** Five user/assistant exchanges: u1 a1 ... u5 a5. */
 const exchanges = (n: number) => Array.from({ length: n }, (_, i) => [user(i + 1), assistant(i + 1)]).flat();
 const labels = (messages: ChatMessage[]) =>
-  messages.map((m) => (m.role === "system" ? "S" : m.role === "tool" ? `t:${m.tool_call_id}` : m.content === null ? "call" : String(m.content)));
+  messages.map((m) => (m.role === "system" ? "S" : m.role === "tool" ? `t:${m.tool_call_id}` : m.role === "function" ? `f:${m.name}` : m.content === null ? "call" : String(m.content)));
 const tokensOf = (messages: ChatMessage[]) => messages.reduce((sum, m) => sum + estimateMessageTokens(m), 0);
 
 const BIG = 1_000_000;
@@ -96,6 +99,20 @@ const cases: Case[] = [
       maxMessages: 2,
     },
     window: ["S", "u2", "call", "t:c2"],
+    kept: 2,
+    dropped: 2,
+  },
+  {
+    rule: "a legacy function result in the new turn brings its function_call and the user message that led to it",
+    input: { history: [user(1), assistant(1), user(2), legacyCall], newTurn: [legacyResult], maxMessages: 2 },
+    window: ["S", "u2", "call", "f:lookup"],
+    kept: 2,
+    dropped: 2,
+  },
+  {
+    rule: "history that opens with an orphaned legacy function result is cut at the next user message",
+    input: { history: [legacyResult, assistant(0), user(1), assistant(1)], newTurn: [user("new")], maxMessages: 20 },
+    window: ["S", "u1", "a1", "unew"],
     kept: 2,
     dropped: 2,
   },

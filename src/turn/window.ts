@@ -22,13 +22,18 @@ export interface Window {
   estimatedTokens: number;
 }
 
+/** A tool result, or a legacy function result: an answer to a call the assistant made before it. */
+function answersACall(message: ChatMessage | undefined): boolean {
+  return message?.role === "tool" || message?.role === "function";
+}
+
 /**
  * Where the history the new turn cannot do without begins. Tool results answer the assistant's
  * tool_calls at the end of history; sent without them (and the user message that led there)
  * the upstream would reject the request.
  */
 function requiredStart(history: readonly ChatMessage[], newTurn: readonly ChatMessage[]): number {
-  if (newTurn[0]?.role !== "tool") return history.length;
+  if (!answersACall(newTurn[0])) return history.length;
   const lastUser = history.findLastIndex((message) => message.role === "user");
   if (lastUser >= 0) return lastUser;
   const lastAssistant = history.findLastIndex((message) => message.role === "assistant");
@@ -56,7 +61,7 @@ export function slideWindow(input: WindowInput): Window {
     if (!mustKeep && (tokens > maxTokens || count > maxMessages)) break;
     const role = history[i]!.role;
     // All of history may stand as it is, unless it opens with tool results whose call was trimmed away.
-    if (mustKeep || role === "user" || (i === 0 && role !== "tool")) {
+    if (mustKeep || role === "user" || (i === 0 && !answersACall(history[i]))) {
       best = i;
       bestTokens = tokens;
     }

@@ -80,6 +80,26 @@ describe("session memory through the official openai client", () => {
     expect(contents).not.toContain("my name is Mallory");
   });
 
+  it("keeps a legacy function call with its result, and the next turn sends both upstream", async () => {
+    const user = uniqueId("legacy-functions");
+    const client = openaiFor(user, { "X-Session-Id": "functions" });
+    await client.chat.completions.create({
+      model: "mock-small",
+      messages: [
+        { role: "user", content: "weather in Lisbon?" },
+        { role: "assistant", content: null, function_call: { name: "get_weather", arguments: '{"city":"Lisbon"}' } },
+        { role: "function", name: "get_weather", content: `sunny ${user}` },
+      ],
+    });
+    await client.chat.completions.create({ model: "mock-small", messages: [{ role: "user", content: `thanks ${user}` }] });
+    const [request] = await upstreamRequests(`thanks ${user}`);
+    expect(request!.body.messages.slice(1, 4)).toEqual([
+      { role: "user", content: "weather in Lisbon?" },
+      { role: "assistant", content: null, function_call: { name: "get_weather", arguments: '{"city":"Lisbon"}' } },
+      { role: "function", name: "get_weather", content: `sunny ${user}` },
+    ]);
+  });
+
   it("keeps the window after 25 turns while storing them all", async () => {
     const user = uniqueId("window");
     const client = openaiFor(user, { "X-Session-Id": "long" });
