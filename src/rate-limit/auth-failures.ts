@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { redisClient } from "../redis/client";
+import { addressBucket } from "./address-bucket";
 import { RedisBatch } from "../redis/batch";
 import { authFailuresBlockedUntil, countAuthFailure, tooManyRequests, type Verdict } from "./rate-limit";
 
@@ -24,11 +25,13 @@ async function countFailure(config: Config, ip: string): Promise<Verdict | undef
  * AUTH_FAILURE_LIMIT. A credential that verifies is never refused for its address's failures, so
  * one hostile client behind a shared address (an office, a carrier NAT) cannot lock out the rest.
  * An address known in this isolate to be over the limit is refused without a Redis round trip.
- * Without an address (no CF-Connecting-IP) nothing is counted: there is no bucket of the caller's
- * own, and a shared one would let one client lock out every other such client.
+ * An IPv6 address is counted by its /64 (addressBucket). Without an address (no CF-Connecting-IP)
+ * nothing is counted: there is no bucket of the caller's own, and a shared one would let one
+ * client lock out every other such client.
  */
-export async function refuseRepeatedFailures(config: Config, ip: string | undefined): Promise<void> {
-  if (ip === undefined || config.rateLimit.authFailures === 0) return;
+export async function refuseRepeatedFailures(config: Config, address: string | undefined): Promise<void> {
+  if (address === undefined || config.rateLimit.authFailures === 0) return;
+  const ip = addressBucket(address);
   const blockedUntil = authFailuresBlockedUntil(ip);
   if (blockedUntil !== undefined) throw tooManyRequests(TOO_MANY, blockedUntil);
   const verdict = await countFailure(config, ip);

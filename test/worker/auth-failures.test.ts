@@ -40,6 +40,17 @@ describe("failed authentication without CF-Connecting-IP", () => {
     expect(upstashCalls).toBe(1);
   });
 
+  it("counts an IPv6 address by its /64: a new address in the same network is refused as over the limit", async () => {
+    everyAddressOverItsLimit();
+    expect((await call({ Authorization: "Bearer wrong", "CF-Connecting-IP": "2001:db8:aa:bb::1" })).status).toBe(429);
+    // Known in the isolate to be over, by its network: refused without asking Redis again.
+    expect((await call({ Authorization: "Bearer wrong", "CF-Connecting-IP": "2001:db8:aa:bb:ffff::2" })).status).toBe(429);
+    expect(upstashCalls).toBe(1);
+    // Another network is another bucket.
+    await call({ Authorization: "Bearer wrong", "CF-Connecting-IP": "2001:db8:aa:bc::1" });
+    expect(upstashCalls).toBe(2);
+  });
+
   it("and a valid key from that address, over its limit, is still served", async () => {
     everyAddressOverItsLimit();
     const headers = { "CF-Connecting-IP": "198.51.100.202" };
