@@ -20,8 +20,9 @@ export function streamOf(reply: AssistantMessage, model: string, created = Math.
   const chunk = (delta: object, finish: string | null) =>
     `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
   const toolCalls = reply.tool_calls?.map((call, index) => ({ index, ...call }));
+  const calls = { ...(toolCalls ? { tool_calls: toolCalls } : {}), ...(reply.function_call ? { function_call: reply.function_call } : {}) };
   return (
-    chunk({ role: "assistant", content: reply.content ?? null, ...(toolCalls ? { tool_calls: toolCalls } : {}), ...(reply.function_call ? { function_call: reply.function_call } : {}) }, null) +
+    chunk({ role: "assistant", content: reply.content ?? null, ...calls }, null) +
     chunk({}, finishReason(reply)) +
     "data: [DONE]\n\n"
   );

@@ -11,8 +11,11 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   const result: Record<string, unknown> = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    // Defined, not assigned: `result["__proto__"] = ...` would set the prototype, not add the member.
-    else Object.defineProperty(result, key, { value: mergePatch(Object.hasOwn(result, key) ? result[key] : undefined, value), enumerable: true, writable: true, configurable: true });
+    else {
+      const merged = mergePatch(Object.hasOwn(result, key) ? result[key] : undefined, value);
+      // Defined, not assigned: `result["__proto__"] = ...` would set the prototype, not add the member.
+      Object.defineProperty(result, key, { value: merged, enumerable: true, writable: true, configurable: true });
+    }
   }
   return result;
 }

@@ -3,9 +3,10 @@ import type { ChatMessage } from "../chat/schema";
 import { messageText } from "../chat/text";
 
 /**
- * What a session keeps of a message: role, text and tool (or legacy function) wiring. Images, audio and files are
- * named, not stored: Redis holds conversation text, and a request must stay well under Upstash's
- * 1 MB limit. Unknown fields are dropped so history replays cleanly to any upstream.
+ * What a session keeps of a message: role, text and tool (or legacy function) wiring. Images,
+ * audio and files are named, not stored: Redis holds conversation text, and a request must stay
+ * well under Upstash's 1 MB limit. Unknown fields are dropped so history replays cleanly to any
+ * upstream.
  */
 export function toStoredMessage(message: ChatMessage): ChatMessage {
   switch (message.role) {
