@@ -190,6 +190,10 @@ function fromEnv(env: Env): Config {
   if (resumable && !env.SESSION_TURNS) {
     throw new ConfigError("invalid configuration: RESUMABLE_REPLIES=widgets needs the SESSION_TURNS Durable Object binding (wrangler.toml)");
   }
+  if (v.SUMMARY_MODE === "on" && v.HISTORY_MAX_STORED < 2 * v.HISTORY_MAX_MESSAGES) {
+    // What leaves the window must still be stored when a fold comes for it, a turn or two later.
+    throw new ConfigError("invalid configuration: HISTORY_MAX_STORED must be at least twice HISTORY_MAX_MESSAGES when SUMMARY_MODE=on");
+  }
   const maxAgeSeconds = v.JWT_MAX_AGE_SECONDS ?? v.WIDGET_TOKEN_MAX_TTL_SECONDS;
   if (v.WIDGET_TOKEN_MAX_TTL_SECONDS > maxAgeSeconds) {
     // Tokens minted for the longest lifetime allowed would be refused by our own verification.

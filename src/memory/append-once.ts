@@ -10,18 +10,19 @@ type Transaction = ReturnType<Redis["multi"]>;
  * not appended again, and the reply stored with the key comes back instead.
  *
  * The key list is bounded: past MAX_KEYS it starts afresh, keeping the turn being written, so the
- * most recent turns (the ones clients retry) are always remembered.
+ * most recent turn (the one clients retry) is always remembered. The reply is the last message
+ * appended, not sent a second time: a save's request must stay under Upstash's 1 MB.
  */
 export const APPEND_ONCE_SCRIPT = `
 local stored = redis.call('HGET', KEYS[2], ARGV[1])
 if stored then return stored end
-if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[4]) then redis.call('DEL', KEYS[2]) end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-for i = 5, #ARGV, 500 do
+if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[3]) then redis.call('DEL', KEYS[2]) end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[#ARGV])
+for i = 4, #ARGV, 500 do
   redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
 end
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
-redis.call('INCRBY', KEYS[3], #ARGV - 4)
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('INCRBY', KEYS[3], #ARGV - 3)
 return 1`;
 
 const MAX_KEYS = 64;
@@ -40,10 +41,9 @@ export interface AppendOnce {
  * the reply (as stored) that an earlier attempt with the same key committed.
  */
 export function appendOnce(transaction: Transaction, turn: AppendOnce): Transaction {
-  const reply = turn.stored.at(-1) ?? "";
   return transaction.eval(
     APPEND_ONCE_SCRIPT,
     [keys.session(turn.user, turn.session), keys.turns(turn.user, turn.session), keys.appended(turn.user, turn.session)],
-    [turn.idempotencyKey, reply, String(turn.maxStored), String(MAX_KEYS), ...turn.stored],
+    [turn.idempotencyKey, String(turn.maxStored), String(MAX_KEYS), ...turn.stored],
   );
 }

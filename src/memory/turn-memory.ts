@@ -190,6 +190,7 @@ export class TurnMemory {
         .expire(keys.turns(user, session), ttlSeconds)
         .expire(keys.appended(user, session), ttlSeconds)
         .expire(keys.conversation(user, session), ttlSeconds)
+        .expire(keys.responses(user, session), ttlSeconds)
         .zadd(index, { score: now, member: session })
         // Index entries of sessions that have expired go with the same write.
         .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)

@@ -147,7 +147,8 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
       // Stored messages the window no longer shows and the summary does not yet hold: fold them.
       const firstKept = memory.firstPosition + window.dropped;
       if (session && config.summary && !fresh && firstKept > memory.watermark) {
-        options.background(foldSummary(redisClient(config), upstreamClient(config), { ...config.summary, timeoutMs: config.upstream.timeoutMs }, options.user, session, firstKept));
+        // The turn's own client: on Upstash Global its reads come after this turn's save.
+        options.background(foldSummary(redis ?? redisClient(config), upstreamClient(config), { ...config.summary, timeoutMs: config.upstream.timeoutMs }, options.user, session, firstKept));
       }
     }
     if (config.learning && config.cosmos && standing === reply && saysSomething(options.newTurn)) {

@@ -5,6 +5,7 @@ import { RedisReplyError, type Backend, type Reply } from "../../dev/upstash/bac
 import { createMemoryBackend } from "../../dev/upstash/memory/backend";
 import { COMMANDS } from "../../dev/upstash/memory/commands";
 import { APPEND_ONCE_SCRIPT } from "../../src/memory/append-once";
+import { READ_RANGE, WRITE_IF_UNCHANGED } from "../../src/memory/fold-summary";
 import { KEEP_RESPONSE_SCRIPT } from "../../src/memory/keep-response";
 import { createRedisBackend } from "../../dev/upstash/redis-backend";
 import { startUpstashServer } from "../../dev/upstash/server";
@@ -233,13 +234,13 @@ const scenarios: Record<string, Step[]> = {
   ],
   "a turn appended once per Idempotency-Key": [
     // The worker's own script: the first call appends, a second with the same key returns the stored reply.
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "reply-1", "3", "2", "q1", "reply-1"],
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "reply-x", "3", "2", "q1", "reply-x"],
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-2", "reply-2", "3", "2", "q2", "reply-2"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "3", "2", "q1", "reply-1"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "3", "2", "q1", "reply-x"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-2", "3", "2", "q2", "reply-2"],
     ["LRANGE", "list", "0", "-1"],
     ["HLEN", "turns"],
     // Past its bound (2 here) the key list starts afresh, keeping the newest.
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-3", "reply-3", "3", "2", "q3", "reply-3"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-3", "3", "2", "q3", "reply-3"],
     ["HLEN", "turns"],
     ["HGET", "turns", "key-3"],
     ["HGET", "turns", "key-1"],
@@ -262,6 +263,25 @@ const scenarios: Record<string, Step[]> = {
     ["EVAL", KEEP_RESPONSE_SCRIPT, "2", "records2", "turns2", "resp_b", "{}", "2", "100", "key-1", "reply-b"],
     ["HEXISTS", "records2", "resp_a"],
     ["HEXISTS", "records2", "resp_b"],
+  ],
+  "a summary fold's reads and its write": [
+    // The worker's own scripts. Positions 10 to 19 are stored (the list's head was trimmed away).
+    ["RPUSH", "flist", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17", "m18", "m19"],
+    ["SET", "fcount", "20"],
+    ["EVAL", READ_RANGE, "2", "flist", "fcount", "12", "16"],
+    ["EVAL", READ_RANGE, "2", "flist", "fcount", "0", "12"],
+    ["EVAL", READ_RANGE, "2", "flist", "fcount", "0", "5"],
+    ["EVAL", READ_RANGE, "2", "missing", "none", "0", "5"],
+    ["EXPIRE", "flist", "100"],
+    // Written once: the old summary is what the fold read, the session counts as many messages.
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "", "s1", "16", "1000"],
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "", "s2", "16", "1000"],
+    ["GET", "fsum"],
+    // Not over a session that appended fewer (started again), nor after an erasure.
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "s1", "s3", "30", "1000"],
+    ["SET", "ferased", "2000"],
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "s1", "s4", "16", "1000"],
+    ["GET", "fsum"],
   ],
   "scripting": [
     ["EVALSHA", RETURN_ARG_SHA, "0", "x"],
