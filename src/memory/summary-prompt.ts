@@ -1,6 +1,7 @@
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChatMessage } from "../chat/schema";
 import { messageText } from "../chat/text";
+import { estimateTokens } from "../turn/tokens";
 
 /**
  * What the summariser is told. The mock model of the local stack recognises calls by this opening,
@@ -23,9 +24,29 @@ export function summaryRequest(previous: string | undefined, messages: readonly 
   ];
 }
 
-/** A summary within its budget: a model may ignore max_tokens, and the summary goes into every prompt. */
+const CUT = " …";
+
+/**
+ * A summary within its budget, in tokens as the window counts them (a model may ignore max_tokens,
+ * and the summary goes into every prompt): a cap in characters would let a summary in Japanese, or
+ * of digits, run to several times it.
+ */
 export function capSummary(text: string, maxTokens: number): string {
-  const maxChars = maxTokens * 4;
   const trimmed = text.trim();
-  return trimmed.length <= maxChars ? trimmed : `${trimmed.slice(0, maxChars)} …`;
+  if (estimateTokens(trimmed) <= maxTokens) return trimmed;
+  // The longest cut that fits, found by halving: the estimate only grows with the text.
+  let fits = 0;
+  let tooLong = trimmed.length;
+  while (tooLong - fits > 1) {
+    const middle = (fits + tooLong) >> 1;
+    if (estimateTokens(cutAt(trimmed, middle) + CUT) <= maxTokens) fits = middle;
+    else tooLong = middle;
+  }
+  return cutAt(trimmed, fits).trimEnd() + CUT;
+}
+
+/** The first `length` UTF-16 units of `text`, without half of a surrogate pair at the end. */
+function cutAt(text: string, length: number): string {
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
 }

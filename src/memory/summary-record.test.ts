@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { estimateTokens } from "../turn/tokens";
 import { capSummary, summaryRequest } from "./summary-prompt";
 import { formatSummary, parseSummary } from "./summary-record";
 
@@ -29,8 +30,21 @@ describe("the summariser's request", () => {
     expect(user!.content).toBe("Previous summary:\nAda likes trains.\n\nNew messages:\nuser: Book me one to Porto\nassistant:  [called book]");
   });
 
-  it("caps a summary a model made too long", () => {
-    expect(capSummary("short", 10)).toBe("short");
-    expect(capSummary("x".repeat(100), 10)).toBe(`${"x".repeat(40)} …`);
+  it.each([
+    ["English", "Ada likes trains and lives in Porto. ".repeat(40)],
+    ["Japanese", "東京の天気は晴れです。".repeat(60)],
+    ["digits", "2026-12-06 14:25, ".repeat(80)],
+    ["emoji", "🚆".repeat(300)],
+  ])("caps a summary a model made too long, in tokens as the window counts them: %s", (_, text) => {
+    const capped = capSummary(text, 64);
+    expect(estimateTokens(capped)).toBeLessThanOrEqual(64);
+    // Cut near the cap, not far short of it.
+    expect(estimateTokens(text.slice(0, capped.length - 1))).toBeGreaterThan(56);
+    expect(capped.endsWith(" …")).toBe(true);
+    expect(capped).not.toMatch(/[\uD800-\uDBFF] …$/);
+  });
+
+  it("leaves a summary within its cap as it is", () => {
+    expect(capSummary("  short  ", 10)).toBe("short");
   });
 });

@@ -144,9 +144,12 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
         headers["X-Session-Sync"] = redis.readYourWritesSyncToken;
         await rememberSave(config, options.user, session!, redis.readYourWritesSyncToken);
       }
-      // Stored messages the window no longer shows and the summary does not yet hold: fold them.
-      const firstKept = memory.firstPosition + window.dropped;
-      if (session && config.summary && !fresh && firstKept > memory.watermark) {
+      // Stored messages the window no longer shows and the summary does not yet hold: fold them. A
+      // session's first turn stored the client's earlier messages from position 0, less the oldest
+      // the save had no room for.
+      const seedDropped = seed.length - (turn.length - newTurn.length - 1);
+      const firstKept = fresh ? window.dropped - seedDropped : memory.firstPosition + window.dropped;
+      if (session && config.summary && !earlier && firstKept > memory.watermark) {
         // The turn's own client: on Upstash Global its reads come after this turn's save.
         options.background(foldSummary(redis ?? redisClient(config), upstreamClient(config), { ...config.summary, timeoutMs: config.upstream.timeoutMs }, options.user, session, firstKept));
       }

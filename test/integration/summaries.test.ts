@@ -75,6 +75,29 @@ describe("rolling summaries", () => {
     expect(stored.summary_covers).toBeLessThanOrEqual(80 - (messages.length - 2));
   });
 
+  it("fold what a session's first turn seeded beyond the window, so the next turn's model has it", async () => {
+    const user = uniqueId("sumseed");
+    const earlier = Array.from({ length: 8 }, (_, i) => [
+      { role: "user", content: `seeded question ${i + 1} ${user}` },
+      { role: "assistant", content: `seeded answer ${i + 1}` },
+    ]).flat();
+    const first = await fetch(`${worker.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { Authorization: "Bearer sk-summaries", "X-User-Id": user, "X-Session-Id": "seeded", "Content-Type": "application/json" },
+      body: JSON.stringify({ messages: [...earlier, { role: "user", content: `question A ${user}` }] }),
+    });
+    expect(first.status).toBe(200);
+    expect(Number(first.headers.get("X-History-Dropped"))).toBeGreaterThan(0);
+    await expect.poll(() => summaryCalls(`seeded question 1 ${user}`).length, { timeout: 5000 }).toBe(1);
+    await settled(user, "seeded");
+    expect((await turn(user, "seeded", `question B ${user}`)).status).toBe(200);
+    const system = (chatCall(`question B ${user}`)!.body as { messages: Message[] }).messages[0]!.content;
+    expect(system).toContain(`seeded question 1 ${user}`);
+    // Turn B's own fold (the window now leaves out seeded question 7) ends before the next test's faults.
+    await expect.poll(() => summaryCalls(`seeded question 7 ${user}`).length, { timeout: 5000 }).toBe(1);
+    await settled(user, "seeded");
+  });
+
   it("leave history intact when the summariser fails or stalls, and a later turn folds it", async () => {
     const user = uniqueId("sumfail");
     await injectFault(upstream.url, { match: SUMMARY_INSTRUCTION.slice(0, 40), mode: "error", times: 1 });
