@@ -7,7 +7,6 @@ import { describeRedisError } from "../redis/client";
 import { parseStoredMessages } from "./stored-message";
 import { capSummary, summaryRequest } from "./summary-prompt";
 import { formatSummary, parseSummary } from "./summary-record";
-import { ERASE_CLOCK_MARGIN_MS } from "./turn-memory";
 
 export interface FoldSettings {
   model: string;
@@ -34,22 +33,31 @@ return {head, redis.call('LRANGE', KEYS[1], first - head, last - head)}`;
  * Writes the new summary only if the old one is still what this fold started from (so two folds
  * can never both apply) and the session is still the one it read: it exists, it has appended at
  * least as many messages as the summary covers (a session deleted and started again under the
- * same id has not), and its user was not erased since the fold began. It takes the session's own
- * remaining lifetime; then the lock is let go.
+ * same id has not), and its user's erasure stamp is still the one the turn's load found (no
+ * erasure since). It takes the session's own remaining lifetime; then the lock is let go.
  */
 export const WRITE_IF_UNCHANGED = `
 local current = redis.call('GET', KEYS[1]) or ''
 local ttl = redis.call('PTTL', KEYS[2])
 local appended = tonumber(redis.call('GET', KEYS[4]) or '0')
-local erased = tonumber(redis.call('GET', KEYS[5]) or '0')
+local erased = redis.call('GET', KEYS[5]) or ''
 local written = 0
-if current == ARGV[1] and ttl > 0 and appended >= tonumber(ARGV[3]) and erased < tonumber(ARGV[4]) then
+if current == ARGV[1] and ttl > 0 and appended >= tonumber(ARGV[3]) and erased == ARGV[4] then
   redis.call('SET', KEYS[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[1], ttl)
   written = 1
 end
 redis.call('DEL', KEYS[3])
 return written`;
+
+export interface FoldTarget {
+  user: string;
+  session: string;
+  /** Messages below this position are to be in the summary. */
+  upTo: number;
+  /** The user's erasure stamp as the turn's load found it: a different one means an erasure since. */
+  erasedAt: string | null;
+}
 
 /**
  * Folds the session's messages below `upTo` (those the window no longer shows) into its summary:
@@ -58,11 +66,10 @@ return written`;
  * nothing, and a later turn that still finds messages outside both window and summary tries again.
  * `redis` should be the turn's own client: on Upstash Global it then reads after the turn's save.
  */
-export async function foldSummary(redis: Redis, upstream: OpenAI, settings: FoldSettings, user: string, session: string, upTo: number): Promise<void> {
+export async function foldSummary(redis: Redis, upstream: OpenAI, settings: FoldSettings, { user, session, upTo, erasedAt }: FoldTarget): Promise<void> {
   const lock = keys.summaryLock(user, session);
   const list = keys.session(user, session);
   const lockSeconds = Math.ceil(settings.timeoutMs / 1000) + 5;
-  const started = Date.now();
   let locked = false;
   try {
     const [acquired, stored] = await redis
@@ -88,7 +95,7 @@ export async function foldSummary(redis: Redis, upstream: OpenAI, settings: Fold
     const written = await redis.eval<[string, string, string, string], number>(
       WRITE_IF_UNCHANGED,
       [keys.summary(user, session), list, lock, keys.appended(user, session), keys.erased(user)],
-      [stored ?? "", formatSummary({ text, upTo }), String(upTo), String(started - ERASE_CLOCK_MARGIN_MS)],
+      [stored ?? "", formatSummary({ text, upTo }), String(upTo), erasedAt ?? ""],
     );
     locked = false;
     log("info", written === 1 ? "summary_folded" : "summary_discarded", { messages: messages.length, up_to: upTo });

@@ -10,7 +10,6 @@ import { utf8Length } from "../http/utf8";
 import { keys } from "../redis/keys";
 import { profileCache } from "./profile-cache";
 import type { Preferences, ProfileStore } from "./profile-store";
-import { ERASE_CLOCK_MARGIN_MS } from "./turn-memory";
 
 /**
  * What the extractor is told. The mock model of the local stack recognises calls by this opening,
@@ -61,17 +60,17 @@ export interface LearnOptions {
   profiles: () => Promise<ProfileStore>;
   settings: { model: string; timeoutMs: number; maxProfileBytes: number; cacheTtlSeconds: number };
   user: string;
-  /** The preferences the turn used, and when its memory was read (an erasure after that wins). */
+  /** The preferences the turn used, and the erasure stamp its load found (a newer erasure wins). */
   preferences: Preferences;
-  loadedAt: number;
+  erasedAt: string | null;
   newTurn: readonly ChatMessage[];
   reply: ChatMessage;
 }
 
-/** Whether the user was erased after `since` (ms): then nothing may be written for them. */
-async function erasedSince(redis: Redis, user: string, since: number): Promise<boolean> {
+/** Whether the user was erased since the turn's load found stamp `seen`: then nothing may be written for them. */
+async function erasedSince(redis: Redis, user: string, seen: string | null): Promise<boolean> {
   const erasedAt = await redis.get<string>(keys.erased(user));
-  return erasedAt !== null && Number(erasedAt) >= since - ERASE_CLOCK_MARGIN_MS;
+  return erasedAt !== null && String(erasedAt) !== seen;
 }
 
 /**
@@ -89,7 +88,7 @@ export async function learnPreferences(options: LearnOptions): Promise<void> {
     const verdict = parsePatch(completion.choices[0]?.message?.content ?? "", options.preferences, settings.maxProfileBytes);
     if ("refused" in verdict) return log("info", "preferences_not_learned", { reason: verdict.refused });
     if (Object.keys(verdict.patch).length === 0) return;
-    if (await erasedSince(redis, user, options.loadedAt)) return log("info", "preferences_not_learned", { reason: "erased" });
+    if (await erasedSince(redis, user, options.erasedAt)) return log("info", "preferences_not_learned", { reason: "erased" });
 
     const store = await options.profiles();
     const profile = await store.update(user, undefined, (current) => {
@@ -97,7 +96,7 @@ export async function learnPreferences(options: LearnOptions): Promise<void> {
       return utf8Length(JSON.stringify(merged)) > settings.maxProfileBytes ? current : merged;
     });
     // An erasure that landed while we wrote: take the write back, so the user stays erased.
-    if (await erasedSince(redis, user, options.loadedAt)) {
+    if (await erasedSince(redis, user, options.erasedAt)) {
       await store.remove(user);
       return log("info", "preferences_not_learned", { reason: "erased" });
     }

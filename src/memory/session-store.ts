@@ -168,6 +168,16 @@ export class SessionStore {
   }
 
   /**
+   * Stamps the user as erased at `now`, before anything of theirs is deleted (erase() stamps the
+   * same again): a turn or a learning job that loaded before it takes back what it writes after.
+   */
+  markErased(user: string, now: number): Promise<void> {
+    return withRedis("erase", async () => {
+      await this.redis.set(keys.erased(user), String(now), { ex: this.settings.ttlSeconds });
+    });
+  }
+
+  /**
    * Erases the user from Redis, a page of sessions per request, oldest first (the index knows every
    * live one), then the index and the cached profile, which is replaced by an empty one so a turn
    * in flight cannot re-cache the old. The erasure is stamped first, so such a turn also takes back

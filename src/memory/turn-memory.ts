@@ -31,8 +31,12 @@ export interface LoadedMemory {
   degraded: string[];
   /** Preferences read from Cosmos on a cache miss, cached by the turn's save. */
   uncachedProfile: Preferences | undefined;
-  /** When the memory was read (ms); a user erased after that has this turn's save undone. */
-  loadedAt: number;
+  /**
+   * The user's erasure stamp as the load found it (null: none). A different one at the save means
+   * an erasure came in between: the save is taken back. A stamp, not a clock: a turn that starts
+   * right after an erasure has finished is kept, whatever the machines' clocks say.
+   */
+  erasedAt: string | null;
   /** The reply of a turn this session already committed under the request's Idempotency-Key. */
   committedReply: AssistantMessage | undefined;
   /** Whether the session holds the response the turn continues (TurnTarget.previousResponse). */
@@ -49,14 +53,11 @@ export function emptyMemory(): LoadedMemory {
     preferences: {},
     degraded: [],
     uncachedProfile: undefined,
-    loadedAt: Date.now(),
+    erasedAt: null,
     committedReply: undefined,
     holdsPreviousResponse: false,
   };
 }
-
-/** Clocks of different machines agree only so far: a save this close after an erasure is undone too. */
-export const ERASE_CLOCK_MARGIN_MS = 1000;
 
 export interface TurnTarget {
   user: string;
@@ -112,10 +113,12 @@ export class TurnMemory {
     const committed = session && idempotencyKey ? batch.add<unknown>((p) => p.hget(keys.turns(user, session), idempotencyKey)) : undefined;
     const appended = session ? batch.add<unknown>((p) => p.get(keys.appended(user, session))) : undefined;
     const previous = session && previousResponse ? batch.add<unknown>((p) => p.hexists(keys.responses(user, session), previousResponse)) : undefined;
+    const erased = batch.add<unknown>((p) => p.get(keys.erased(user)));
 
-    const [storedMessages, storedSummary, storedProfile, sessions, committedReply, appendedCount, holdsPrevious] = await withRedis("load", () =>
-      Promise.all([messages, summary, cachedProfile, sessionCount, committed, appended, previous]),
+    const [storedMessages, storedSummary, storedProfile, sessions, committedReply, appendedCount, holdsPrevious, erasedAt] = await withRedis("load", () =>
+      Promise.all([messages, summary, cachedProfile, sessionCount, committed, appended, previous, erased]),
     );
+    memory.erasedAt = erasedAt === null || erasedAt === undefined ? null : String(erasedAt);
     memory.committedReply = parseStoredReply(committedReply);
     memory.holdsPreviousResponse = Number(holdsPrevious) === 1;
     // At the cap, room is made for this turn's session too (it may be a new one).
@@ -215,7 +218,7 @@ export class TurnMemory {
     // An earlier attempt with this key committed the turn: nothing of ours was written.
     const earlier = idempotencyKey && session && stored.length > 0 && appended !== 1 ? parseStoredReply(appended) : undefined;
     if (earlier) return earlier;
-    if (session && erasedAt !== null && Number(erasedAt) >= memory.loadedAt - ERASE_CLOCK_MARGIN_MS) {
+    if (session && erasedAt !== null && String(erasedAt) !== memory.erasedAt) {
       await this.undo(user, session, stored, idempotencyKey, record?.id);
     }
     return undefined;

@@ -160,9 +160,13 @@ export const profileRoutes = new Hono<AppEnv>()
   .delete("/", async (c) => {
     const config = c.get("config");
     const user = userOf(c.get("caller"));
-    // Cosmos first: if it fails, nothing else is gone and the client can simply retry.
+    const sessions = sessionStore(config);
+    const now = Date.now();
+    // The stamp first, so a preference learned meanwhile cannot write the profile back after its
+    // deletion; then Cosmos: if it fails, nothing else is gone and the client can simply retry.
+    await sessions.markErased(user, now);
     const existed = config.cosmos ? await withProfiles(config, (store) => store.remove(user)) : false;
-    const { sessionsDeleted, sessionsRemaining } = await sessionStore(config).erase(user);
+    const { sessionsDeleted, sessionsRemaining } = await sessions.erase(user, now);
     // A user with more sessions than one request erases: 202, and the next DELETE goes on.
     const complete = sessionsRemaining === 0;
     return c.json(

@@ -151,20 +151,22 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
       const firstKept = fresh ? window.dropped - seedDropped : memory.firstPosition + window.dropped;
       if (session && config.summary && !earlier && firstKept > memory.watermark) {
         // The turn's own client: on Upstash Global its reads come after this turn's save.
-        options.background(foldSummary(redis ?? redisClient(config), upstreamClient(config), { ...config.summary, timeoutMs: config.upstream.timeoutMs }, options.user, session, firstKept));
+        const settings = { ...config.summary, timeoutMs: config.upstream.timeoutMs };
+        options.background(foldSummary(redis ?? redisClient(config), upstreamClient(config), settings, { user: options.user, session, upTo: firstKept, erasedAt: memory.erasedAt }));
       }
     }
     if (config.learning && config.cosmos && standing === reply && saysSomething(options.newTurn)) {
       const cosmos = config.cosmos;
       options.background(
         learnPreferences({
-          redis: redisClient(config),
+          // The turn's own client: on Upstash Global it reads the erasure stamp after the turn's save.
+          redis: redis ?? redisClient(config),
           upstream: upstreamClient(config),
           profiles: () => profileStore(cosmos),
           settings: { model: config.learning.model, timeoutMs: config.upstream.timeoutMs, maxProfileBytes: config.limits.maxProfileBytes, cacheTtlSeconds: cosmos.cacheTtlSeconds },
           user: options.user,
           preferences: memory.preferences,
-          loadedAt: memory.loadedAt,
+          erasedAt: memory.erasedAt,
           newTurn: options.newTurn,
           reply,
         }),

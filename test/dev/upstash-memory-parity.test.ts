@@ -273,14 +273,18 @@ const scenarios: Record<string, Step[]> = {
     ["EVAL", READ_RANGE, "2", "flist", "fcount", "0", "5"],
     ["EVAL", READ_RANGE, "2", "missing", "none", "0", "5"],
     ["EXPIRE", "flist", "100"],
-    // Written once: the old summary is what the fold read, the session counts as many messages.
-    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "", "s1", "16", "1000"],
-    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "", "s2", "16", "1000"],
+    // Written once: the old summary is what the fold read, the session counts as many messages,
+    // and the user's erasure stamp is the one the turn loaded (none here).
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "", "s1", "16", ""],
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "", "s2", "16", ""],
     ["GET", "fsum"],
-    // Not over a session that appended fewer (started again), nor after an erasure.
-    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "s1", "s3", "30", "1000"],
+    // Not over a session that appended fewer (started again), nor after an erasure since the load.
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "s1", "s3", "30", ""],
     ["SET", "ferased", "2000"],
-    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "s1", "s4", "16", "1000"],
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "s1", "s4", "16", ""],
+    ["GET", "fsum"],
+    // An erasure before the turn's load (the stamp it found) does not stop it.
+    ["EVAL", WRITE_IF_UNCHANGED, "5", "fsum", "flist", "flock", "fcount", "ferased", "s1", "s5", "16", "2000"],
     ["GET", "fsum"],
   ],
   "scripting": [
