@@ -31,6 +31,7 @@
     h2 { margin: 0; font-weight: 600; }
     .close { border: 0; background: transparent; color: #1b1b1b; cursor: pointer; padding: 4px 8px; font-size: 18px; }
     ol { list-style: none; margin: 0; padding: 12px; overflow-y: auto; flex: 1; }
+    ol:focus-visible { outline: 3px solid #ffbf47; outline-offset: -3px; }
     li { margin: 0 0 8px; padding: 8px 10px; border-radius: 10px; white-space: pre-wrap; overflow-wrap: anywhere; }
     li.user { background: #e8f0fe; margin-left: 40px; }
     li.assistant { background: #f2f2f2; margin-right: 40px; }
@@ -57,7 +58,8 @@
   const launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "concierge-panel", text: title });
   const heading = el("h2", { id: "concierge-title", text: title });
   const close = el("button", { class: "close", type: "button", "aria-label": `Close ${title}`, text: "×" });
-  const list = el("ol", { "aria-label": "Conversation" });
+  // Focusable, so a keyboard alone can scroll back through a long conversation.
+  const list = el("ol", { "aria-label": "Conversation", tabindex: "0" });
   // Replies are announced as they complete, not word by word.
   const announcer = el("div", { class: "visually-hidden", "aria-live": "polite" });
   const status = el("p", { class: "status", role: "status" });
@@ -123,13 +125,20 @@
   });
 
   const say = (text) => (status.textContent = text);
+  /** A message's item: who said it, for screen readers (colour and side say it to everyone else), and its text. */
+  const item = (role, text) => el("li", { class: role }, [el("span", { class: "visually-hidden", text: role === "user" ? "You: " : "Assistant: " }), el("span", { text })]);
+  const atEnd = () => list.scrollHeight - list.scrollTop - list.clientHeight < 48;
   const add = (role, text) => {
-    // Who said it, for screen readers: colour and side say it to everyone else.
-    const said = el("span", { text });
-    const item = el("li", { class: role }, [el("span", { class: "visually-hidden", text: role === "user" ? "You: " : "Assistant: " }), said]);
-    list.append(item);
-    item.scrollIntoView({ block: "end" });
-    return said;
+    const added = item(role, text);
+    list.append(added);
+    added.scrollIntoView({ block: "end" });
+    return added.lastChild;
+  };
+  /** Text for a reply as it streams in: the list follows it down, unless the visitor scrolled up to read. */
+  const write = (bubble, text, replace = false) => {
+    const following = atEnd();
+    bubble.textContent = replace ? text : bubble.textContent + text;
+    if (following) list.scrollTop = list.scrollHeight;
   };
 
   /** A widget token from the page's backend, renewed a minute before it expires (or when refused). */
@@ -152,6 +161,7 @@
       const wait = Number(response.headers.get("Retry-After"));
       return new Failure(wait > 0 ? `You're sending messages quickly. Please wait ${wait} second${wait === 1 ? "" : "s"} and try again.` : "You're sending messages quickly. Please wait a moment and try again.");
     }
+    if (response.status === 413) return new Failure("That message is too long. Please shorten it and send it again.");
     if (response.status === 503) return new Failure("The assistant is unavailable right now. Please try again in a moment.");
     return new Failure("Something went wrong. Please try again.");
   }
@@ -199,9 +209,12 @@
       const response = await call(`/v1/sessions/${encodeURIComponent(state.session)}`);
       if (response.status === 404) return; // expired or forgotten: a fresh start
       if (!response.ok) throw failureOf(response);
-      for (const message of (await response.json()).messages) {
-        if ((message.role === "user" || message.role === "assistant") && typeof message.content === "string" && message.content) add(message.role, message.content);
-      }
+      // Above anything sent meanwhile: a visitor may type before a slow restore has come.
+      const earlier = (await response.json()).messages.filter(
+        (message) => (message.role === "user" || message.role === "assistant") && typeof message.content === "string" && message.content,
+      );
+      list.prepend(...earlier.map((message) => item(message.role, message.content)));
+      list.scrollTop = list.scrollHeight;
     } catch (error) {
       state.restoring = null; // try again with the next message
       say(error instanceof Failure ? error.message : "The chat could not connect. Please try again later.");
@@ -266,11 +279,11 @@
       for await (const event of events(response)) {
         alive();
         if (event.id !== undefined) {
-          bubble.textContent += held;
+          write(bubble, held);
           held = "";
           progress.id = event.id;
         } else if (event.data === "[DONE]") {
-          bubble.textContent += held;
+          write(bubble, held);
           return true;
         } else {
           const chunk = JSON.parse(event.data);
@@ -278,7 +291,7 @@
           if (chunk.error) throw new Failure("The answer could not be completed. Please send your message again.");
           const delta = chunk.choices?.[0]?.delta?.content ?? "";
           if (pieces) held += delta;
-          else bubble.textContent += delta;
+          else write(bubble, delta);
         }
       }
     } catch (error) {
@@ -355,7 +368,7 @@
         if (asked?.role !== "user" || asked.content !== text || answer?.role !== "assistant") continue;
         const reply = typeof answer.content === "string" ? answer.content : "";
         if (!reply.startsWith(shown)) continue;
-        bubble.textContent = reply;
+        write(bubble, reply, true);
         say("");
         return true;
       } catch {
@@ -368,7 +381,7 @@
   async function ask(text) {
     state.busy = true;
     send.disabled = true;
-    add("user", text);
+    const asked = add("user", text).parentElement;
     say("");
     let bubble;
     // One key for the message, so a retry after a dropped connection is the same request.
@@ -405,8 +418,11 @@
         }
       }
       if (!recovered) {
-        bubble?.removeAttribute("aria-busy");
-        if (bubble && !bubble.textContent) bubble.parentElement.remove(); // no reply to show at all
+        // Not answered, so not sent as far as the visitor can tell: the message goes back to the
+        // input to send again (or shorten), and a reply cut off half-way goes (it was not saved).
+        bubble?.parentElement.remove();
+        asked.remove();
+        if (!input.value) input.value = text;
         say(error instanceof Failure ? error.message : "The connection was lost, and the answer could not be recovered. Please send your message again.");
         return;
       }

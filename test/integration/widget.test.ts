@@ -257,6 +257,72 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
     }
   });
 
+  it("follows a long reply down as it streams, and a long conversation stays accessible", async () => {
+    const reader = await shop(worker.url, uniqueId("long-reader"), renewingPort);
+    try {
+      const page = await browser.newPage({ viewport: { width: 375, height: 667 } });
+      await page.goto(reader.url);
+      await send(page, "[mock:words=150] tell me everything");
+      const reply = page.locator("[data-concierge-widget] li.assistant > span:last-child");
+      await expect.poll(() => reply.textContent(), { timeout: 20_000 }).toMatch(/word150$/);
+      // The end of the reply is in view: the list followed it down.
+      const list = page.locator("[data-concierge-widget] ol");
+      expect(await list.evaluate((node) => node.scrollHeight - node.scrollTop - node.clientHeight)).toBeLessThan(4);
+      await page.addScriptTag({ content: readFileSync(join(import.meta.dirname, "..", "..", "node_modules", "axe-core", "axe.min.js"), "utf8") });
+      const violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string | null }> }> } }).axe;
+        return (await axe.run(document)).violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+      });
+      expect(violations).toEqual([]);
+      await page.close();
+    } finally {
+      reader.server.close();
+    }
+  });
+
+  it("shows restored history above a message sent before it came", async () => {
+    const early = await shop(worker.url, uniqueId("early"), renewingPort);
+    try {
+      const page = await browser.newPage();
+      await page.goto(early.url);
+      await send(page, "earlier question");
+      await expect.poll(() => history(page), { timeout: 10_000 }).toEqual(["earlier question", expect.stringContaining("You said")]);
+      // A slow network: the session's history comes after the visitor has typed again.
+      await page.route("**/v1/sessions/**", async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await route.continue();
+      });
+      await page.reload();
+      await send(page, "typed right away");
+      await expect.poll(() => history(page), { timeout: 15_000 }).toEqual([
+        "earlier question",
+        expect.stringContaining('You said: "earlier question"'),
+        "typed right away",
+        expect.stringContaining('You said: "typed right away"'),
+      ]);
+      await page.close();
+    } finally {
+      early.server.close();
+    }
+  });
+
+  it("says a message is too long, and gives it back to shorten", async () => {
+    const wordy = await shop(worker.url, uniqueId("wordy"), renewingPort);
+    try {
+      const page = await browser.newPage();
+      await page.goto(wordy.url);
+      // Within the input's 4,000 characters, over the widget's 8,192 bytes: three bytes each.
+      const text = "東".repeat(3000);
+      await send(page, text);
+      await expect.poll(() => page.locator("[data-concierge-widget] [role=status]").textContent(), { timeout: 10_000 }).toContain("too long");
+      expect(await history(page)).toEqual([]);
+      expect(await page.getByLabel("Your message").inputValue()).toBe(text);
+      await page.close();
+    } finally {
+      wordy.server.close();
+    }
+  });
+
   it("gets nothing on a page whose origin is not allowed", async () => {
     const stranger = uniqueId("stranger");
     const elsewhere = await shop(worker.url, stranger);
@@ -265,7 +331,9 @@ describe.skipIf(noBrowser)(needsBrowser("the widget (widget.js) in a real browse
       await page.goto(elsewhere.url);
       await send(page, "hello?");
       await expect.poll(() => page.locator("[data-concierge-widget] [role=status]").textContent(), { timeout: 10_000 }).toMatch(/could not connect|connection was lost/);
-      expect(await history(page)).toEqual(["hello?"]);
+      // Not sent, as far as the visitor can tell: the message is back in the input, not in the list.
+      expect(await history(page)).toEqual([]);
+      expect(await page.getByLabel("Your message").inputValue()).toBe("hello?");
       expect(await storedSessions(stranger)).toEqual([]);
       await page.close();
     } finally {
