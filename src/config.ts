@@ -49,7 +49,8 @@ const schema = z.object({
   MAX_SESSIONS_PER_USER: int(1, 100_000, 1000),
   MAX_BODY_BYTES: int(1024, 10_000_000, 524_288),
   MAX_MESSAGES_PER_REQUEST: int(1, 10_000, 256),
-  MAX_MESSAGE_BYTES: int(256, 5_000_000, 65_536),
+  // At most a third of a save's budget: a turn must have room beside the longest reply stored.
+  MAX_MESSAGE_BYTES: int(256, 262_144, 65_536),
   REDIS_TIMEOUT_MS: int(50, 60_000, 2000),
   UPSTREAM_TIMEOUT_MS: int(100, 600_000, 60_000),
   UPSTREAM_MAX_RETRIES: int(0, 5, 1),

@@ -5,7 +5,7 @@ import { messageText } from "../chat/text";
 import type { Config } from "../config";
 import { log } from "../http/log";
 import type { ServerTiming } from "../http/server-timing";
-import { assertTurnFits, budgetLeft, fitSave } from "../memory/save-budget";
+import { assertTurnFits, budgetLeft, fitSave, savedSize } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
 import { turnMemory, type ResponseRecord } from "../memory/turn-memory";
 import { foldSummary } from "../memory/fold-summary";
@@ -136,8 +136,10 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     if (store) {
       const { maxMessageBytes } = config.limits;
       const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
-      // The record takes what the turn leaves of the save's budget; it never fails the turn.
-      const earlier = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(budgetLeft(turn)) : undefined));
+      // The record takes what the turn leaves of the save's budget (less, with an Idempotency-Key,
+      // the reply once more: the record's write checks it is the one committed); it never fails the turn.
+      const left = budgetLeft(turn) - (target.idempotencyKey && turn.length > 0 ? savedSize(turn.at(-1)!) : 0);
+      const earlier = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(left) : undefined));
       if (earlier) standing = earlier;
       // What a client echoes to its next turn, which then reads this save wherever it runs.
       if (redis?.readYourWritesSyncToken && isSyncToken(redis.readYourWritesSyncToken)) {
