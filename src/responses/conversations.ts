@@ -29,9 +29,10 @@ export const conversationRoutes = new Hono<AppEnv>()
     const config = c.get("config");
     const caller = c.get("caller");
     const user = userOf(caller);
+    const { createConversation } = schemas();
     const body = await readJsonBody(c.req.raw, config.limits.maxBodyBytes);
-    if (typeof body === "object" && body !== null && !Array.isArray(body)) refuseUnknownFields(body, ["items", "metadata"]);
-    const parsed = schemas().createConversation.safeParse(body);
+    if (typeof body === "object" && body !== null && !Array.isArray(body)) refuseUnknownFields(body, createConversation.shape);
+    const parsed = createConversation.safeParse(body);
     if (!parsed.success) throw invalidRequestFrom(parsed.error.issues);
     const items = parsed.data.items ?? [];
     const limits = requestLimits(caller, config);

@@ -46,16 +46,17 @@ export function refuseWidgetFields(request: ResponsesRequest, caller: Caller): v
   if (request.text?.verbosity) throw new InvalidRequestError("'text.verbosity' is not accepted from widget tokens.", { param: "text.verbosity", code: "field_not_allowed" });
 }
 
-/** Nested objects whose fields this proxy honours one by one: any other field in them is refused by name too. */
-const NESTED_FIELDS: Record<string, readonly string[]> = { text: ["format", "verbosity"], reasoning: ["effort"] };
+/** Nested objects whose fields this proxy honours one by one (as keys): any other field in them is refused by name too. */
+const NESTED_FIELDS: Record<string, object> = { text: { format: true, verbosity: true }, reasoning: { effort: true } };
 
 /**
- * Refuses, by name, the first field of `body` this proxy does not honour, unless it is null (SDKs
- * send unset options as null): a field silently dropped is a behaviour the client did not get.
+ * Refuses, by name, the first field of `body` that is not a key of `known` (a schema's shape), unless
+ * it is null (SDKs send unset options as null): a field silently dropped is a behaviour the client
+ * did not get.
  */
-export function refuseUnknownFields(body: object, known: readonly string[], prefix = ""): void {
+export function refuseUnknownFields(body: object, known: object, prefix = ""): void {
   for (const [field, value] of Object.entries(body)) {
-    if (!known.includes(field) && value !== null) {
+    if (!Object.hasOwn(known, field) && value !== null) {
       const param = `${prefix}${field}`.slice(0, 64);
       throw new InvalidRequestError(`'${param}' is not supported by this proxy.`, { param, code: "unsupported_parameter" });
     }
@@ -71,7 +72,7 @@ export function parseResponsesRequest(body: unknown, limits: Pick<Config["limits
     throw new InvalidRequestError("The request body must be a JSON object.");
   }
   const { responsesRequest } = schemas();
-  refuseUnknownFields(body, Object.keys(responsesRequest.shape));
+  refuseUnknownFields(body, responsesRequest.shape);
   for (const [field, known] of Object.entries(NESTED_FIELDS)) {
     const value: unknown = Object.hasOwn(body, field) ? (body as Record<string, unknown>)[field] : undefined;
     if (typeof value === "object" && value !== null && !Array.isArray(value)) refuseUnknownFields(value, known, `${field}.`);
