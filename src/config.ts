@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import type { SessionTurnsObjects } from "./chat/session-turns";
-import type { SessionSyncObjects } from "./redis/session-sync";
+import type { SessionTurnsObjects } from "./turn/session-turns";
+import type { SessionSyncObjects } from "./turn/session-sync";
 
 /** The range of each whole-number setting, by its schema: README.md states every one (a test checks). */
 const ranges = new Map<object, { min: number; max: number }>();

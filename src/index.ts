@@ -1,9 +1,9 @@
 import "./http/zod-messages";
 import { Hono } from "hono";
-import type { AppEnv } from "./app-env";
+import type { AppEnv } from "./auth/app-env";
 import { authenticate } from "./auth/middleware";
 import { chatRoutes } from "./chat/handler";
-import { inSessionObject } from "./chat/session-turns";
+import { inSessionObject } from "./turn/session-turns";
 import { loadConfig } from "./config";
 import { corsForWidgets } from "./http/cors";
 import { errorResponse } from "./http/error-response";
@@ -54,5 +54,5 @@ app.notFound((c) => errorResponse(new NotFoundError(`No route for ${c.req.method
 app.onError(errorResponse);
 
 export default app;
-export { SessionSync } from "./redis/session-sync-object";
-export { SessionTurns } from "./chat/session-turns-object";
+export { SessionSync } from "./turn/session-sync-object";
+export { SessionTurns } from "./turn/session-turns-object";

@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
 import { UpstreamError } from "../http/errors";
@@ -12,14 +12,14 @@ import { answer } from "../turn/answer";
 import { openTurn } from "../turn/open-turn";
 import { askUpstream, readUpstreamBody } from "../upstream/ask";
 import { upstreamClient } from "../upstream/client";
-import { splitConversation } from "./conversation";
-import { resolveModel } from "./model";
-import { chatFormat, relayStream } from "./relay";
+import { splitConversation } from "../messages/conversation";
+import { resolveModel } from "../turn/model";
+import { chatFormat, relayStream } from "../turn/relay";
 import { completionOf, streamOf } from "./replay";
-import { replyFromCompletion } from "./reply";
-import { instructionText } from "./text";
+import { replyFromCompletion } from "../messages/reply";
+import { instructionText } from "../messages/text";
 import { parseChatRequest } from "./validate";
-import { applyWidgetPolicy, requestLimits } from "./widget-policy";
+import { applyWidgetPolicy, requestLimits } from "../turn/widget-policy";
 
 /**
  * POST /v1/chat/completions: the Chat Completions front door. It translates the request into a

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { completionOf, streamOf } from "./replay";
-import type { AssistantMessage } from "./reply";
+import type { AssistantMessage } from "../messages/reply";
 
 const events = (sse: string) => sse.split("\n\n").filter(Boolean).map((event) => event.slice("data: ".length));
 

@@ -1,4 +1,4 @@
-import type { AssistantMessage } from "./reply";
+import type { AssistantMessage } from "../messages/reply";
 
 /**
  * A stored reply, answered again in Chat Completions' shapes: what a retry with an Idempotency-Key

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { InvalidRequestError } from "../http/errors";
-import { chatRequest, type ChatRequest } from "./schema";
+import { chatRequest, type ChatRequest } from "../messages/schema";
 import { utf8Length } from "../http/utf8";
 import { invalidRequestFrom } from "../http/zod-issue";
 

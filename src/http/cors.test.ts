@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { loadConfig } from "../config";
 import { corsForWidgets } from "./cors";
 

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { ConfigError } from "../config";
 import { ApiError, internalError } from "./errors";
 import { describeError, log } from "./log";

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { withRequestId } from "./log";
 
 const TRUSTED_ID = /^[A-Za-z0-9._:-]{8,128}$/;

@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type OpenAI from "openai";
-import type { ChatMessage } from "../chat/schema";
+import type { ChatMessage } from "../messages/schema";
 import { log, describeError } from "../http/log";
 import { keys } from "../redis/keys";
 import { describeRedisError } from "../redis/client";

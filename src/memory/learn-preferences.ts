@@ -1,8 +1,8 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import type { ChatMessage } from "../chat/schema";
-import { messageText } from "../chat/text";
+import type { ChatMessage } from "../messages/schema";
+import { messageText } from "../messages/text";
 import { depthExceeds } from "../http/body";
 import { describeError, log } from "../http/log";
 import { mergePatch } from "../http/merge-patch";

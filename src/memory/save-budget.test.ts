@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../chat/schema";
+import type { ChatMessage } from "../messages/schema";
 import { utf8Length } from "../http/utf8";
 import { assertTurnFits, fitSave, SAVE_BUDGET_BYTES, savedSize, truncateText } from "./save-budget";
 

@@ -1,4 +1,4 @@
-import type { ChatMessage } from "../chat/schema";
+import type { ChatMessage } from "../messages/schema";
 import { utf8Length } from "../http/utf8";
 import { InvalidRequestError, UpstreamError } from "../http/errors";
 

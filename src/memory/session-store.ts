@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { ChatMessage } from "../chat/schema";
+import type { ChatMessage } from "../messages/schema";
 import type { Config } from "../config";
 import { ApiError, ServiceUnavailableError } from "../http/errors";
 import { keys } from "../redis/keys";

@@ -1,7 +1,7 @@
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import type { ChatMessage } from "../chat/schema";
-import { messageText } from "../chat/text";
-import { estimateTokens } from "../turn/tokens";
+import type { ChatMessage } from "../messages/schema";
+import { messageText } from "../messages/text";
+import { estimateTokens } from "../messages/tokens";
 
 /**
  * What the summariser is told. The mock model of the local stack recognises calls by this opening,

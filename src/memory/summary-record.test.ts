@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateTokens } from "../turn/tokens";
+import { estimateTokens } from "../messages/tokens";
 import { capSummary, summaryRequest } from "./summary-prompt";
 import { formatSummary, parseSummary } from "./summary-record";
 

@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { AssistantMessage } from "../chat/reply";
-import type { ChatMessage } from "../chat/schema";
+import type { AssistantMessage } from "../messages/reply";
+import type { ChatMessage } from "../messages/schema";
 import type { Config } from "../config";
 import { describeError, log } from "../http/log";
 import { keys } from "../redis/keys";

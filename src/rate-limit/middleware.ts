@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { redisClient } from "../redis/client";
 import { RedisBatch } from "../redis/batch";
 import { admitUser } from "./rate-limit";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
 import { InvalidRequestError, NotFoundError } from "../http/errors";
@@ -9,7 +9,7 @@ import { invalidRequestFrom } from "../http/zod-issue";
 import { sessionStore } from "../memory/session-store";
 import { budgetLeft } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
-import { refuseParts, requestLimits } from "../chat/widget-policy";
+import { refuseParts, requestLimits } from "../turn/widget-policy";
 import { readerOfSession } from "../turn/session-reader";
 import { itemsOf } from "./items";
 import { pageOf } from "./list-page";

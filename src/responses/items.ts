@@ -1,6 +1,6 @@
-import type { AssistantMessage } from "../chat/reply";
-import type { ChatMessage } from "../chat/schema";
-import { messageText } from "../chat/text";
+import type { AssistantMessage } from "../messages/reply";
+import type { ChatMessage } from "../messages/schema";
+import { messageText } from "../messages/text";
 import { newId } from "./ids";
 
 // Type aliases, not interfaces: listings hold them as plain records (ListedItem).

@@ -1,5 +1,5 @@
-import type { ChunkLike } from "../chat/reply";
-import type { StreamFormat } from "../chat/relay";
+import type { ChunkLike } from "../messages/reply";
+import type { StreamFormat } from "../turn/relay";
 import type { ApiError } from "../http/errors";
 import { newId } from "./ids";
 import { outputText, type FunctionCallOutput, type MessageOutput, type OutputItem } from "./items";

@@ -1,4 +1,4 @@
-import type { ChatMessage, ContentPart, ToolCall } from "../chat/schema";
+import type { ChatMessage, ContentPart, ToolCall } from "../messages/schema";
 import { InvalidRequestError } from "../http/errors";
 import { invalidRequestFrom } from "../http/zod-issue";
 import { sessionOfId } from "./ids";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { profileStore } from "../memory/profile-store";
 import { redisClient } from "../redis/client";
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { toUpstreamError } from "../upstream/errors";
 import { upstreamClient } from "../upstream/client";
 

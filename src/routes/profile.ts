@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { userOf } from "../auth/caller";
 import type { Config } from "../config";
 import { readJsonBody } from "../http/body";

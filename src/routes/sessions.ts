@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { userOf } from "../auth/caller";
 import { InvalidRequestError, NotFoundError } from "../http/errors";
 import { validId } from "../http/ids";

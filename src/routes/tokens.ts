@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { mintWidgetToken } from "../auth/jwt";
 import { readJsonBody } from "../http/body";
 import { InvalidRequestError, PermissionError, ServiceUnavailableError } from "../http/errors";

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import type { Turn } from "./open-turn";
 
 /** A turn's answer: its headers (session, limits, window), the timings so far, and the body. */

@@ -1,5 +1,5 @@
-import type { ChatMessage } from "../chat/schema";
-import { messageText } from "../chat/text";
+import type { ChatMessage } from "../messages/schema";
+import { messageText } from "../messages/text";
 
 export interface PromptParts {
   /** The configured base prompt, or the client's own instructions where it may send them. */

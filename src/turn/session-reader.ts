@@ -1,7 +1,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
-import { sessionReader } from "../redis/session-sync";
+import type { AppEnv } from "../auth/app-env";
+import { sessionReader } from "./session-sync";
 import { syncToken } from "./sync-token";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage } from "../chat/schema";
-import { estimateMessageTokens } from "./tokens";
+import type { ChatMessage } from "../messages/schema";
+import { estimateMessageTokens } from "../messages/tokens";
 import { slideWindow, type WindowInput } from "./window";
 import { ApiError } from "../http/errors";
 

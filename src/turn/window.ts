@@ -1,6 +1,6 @@
 import { InvalidRequestError } from "../http/errors";
-import type { ChatMessage } from "../chat/schema";
-import { estimateMessageTokens, estimateTokens, type CountTokens } from "./tokens";
+import type { ChatMessage } from "../messages/schema";
+import { estimateMessageTokens, estimateTokens, type CountTokens } from "../messages/tokens";
 
 export interface WindowInput {
   system: ChatMessage;

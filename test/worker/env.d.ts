@@ -4,7 +4,7 @@ declare namespace Cloudflare {
     mainModule: typeof import("../../src/index");
   }
   interface Env {
-    SESSION_SYNC: DurableObjectNamespace<import("../../src/redis/session-sync-object").SessionSync>;
-    SESSION_TURNS: DurableObjectNamespace<import("../../src/chat/session-turns-object").SessionTurns>;
+    SESSION_SYNC: DurableObjectNamespace<import("../../src/turn/session-sync-object").SessionSync>;
+    SESSION_TURNS: DurableObjectNamespace<import("../../src/turn/session-turns-object").SessionTurns>;
   }
 }

@@ -1,8 +1,8 @@
 import type { Caller } from "../auth/caller";
 import type { Config } from "../config";
 import { InvalidRequestError } from "../http/errors";
-import type { Conversation } from "./conversation";
-import type { ChatMessage, ChatRequest } from "./schema";
+import type { Conversation } from "../messages/conversation";
+import type { ChatMessage, ChatRequest } from "../messages/schema";
 
 /**
  * What a browser widget may set. Anything else (service_tier, store, metadata, logit_bias,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TOKEN_CORPUS } from "./token-corpus";
 import { estimateMessageTokens, estimateTokens } from "./tokens";
-import { slideWindow } from "./window";
+import { slideWindow } from "../turn/window";
 
 describe("estimateTokens", () => {
   it.each([

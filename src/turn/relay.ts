@@ -1,9 +1,9 @@
 import { DeadlineExceeded } from "../http/deadline";
 import { IdleDeadline } from "../http/idle-deadline";
 import { ApiError, UpstreamError } from "../http/errors";
-import { ReplyBuilder, type AssistantMessage, type ChunkLike } from "./reply";
+import { ReplyBuilder, type AssistantMessage, type ChunkLike } from "../messages/reply";
 import type { ReplyLog } from "./reply-log";
-import { EventTooLarge, SseParser } from "./sse";
+import { EventTooLarge, SseParser } from "../http/sse";
 
 /**
  * What the client is sent, in the protocol it speaks. The relay decides when (and whether the

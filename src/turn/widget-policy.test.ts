@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../auth/caller";
-import { splitConversation } from "./conversation";
-import type { ChatRequest } from "./schema";
+import { splitConversation } from "../messages/conversation";
+import type { ChatRequest } from "../messages/schema";
 import { applyWidgetPolicy } from "./widget-policy";
 import { ApiError } from "../http/errors";
 

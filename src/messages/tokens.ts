@@ -1,5 +1,5 @@
-import type { ChatMessage } from "../chat/schema";
-import { messageText } from "../chat/text";
+import type { ChatMessage } from "./schema";
+import { messageText } from "./text";
 
 /** What every message costs beyond its text in OpenAI's chat format (role, separators). */
 const MESSAGE_OVERHEAD = 4;

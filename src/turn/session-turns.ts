@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import type { Caller } from "../auth/caller";
 import { ServiceUnavailableError } from "../http/errors";
 import { validId } from "../http/ids";
 import { describeError, log } from "../http/log";
-import { sessionObjectName } from "../redis/session-sync";
+import { sessionObjectName } from "./session-sync";
 
 /**
  * The SESSION_TURNS binding, as far as the front door uses it: one SessionTurns object per session.

@@ -1,13 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import type { Caller } from "../auth/caller";
 import { loadConfig, type Env } from "../config";
 import { errorResponse } from "../http/error-response";
 import { requestId } from "../http/request-id";
 import { ServerTiming } from "../http/server-timing";
 import { attachOrRecord } from "./attach";
-import { chatRoutes } from "./handler";
+import { chatRoutes } from "../chat/handler";
 import { KeepAlive } from "./keep-alive";
 import type { ReplyLog } from "./reply-log";
 

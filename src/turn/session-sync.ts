@@ -2,7 +2,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config";
 import { withDeadline } from "../http/deadline";
 import { describeError, log } from "../http/log";
-import { sessionRedis } from "./client";
+import { sessionRedis } from "../redis/client";
 
 /**
  * The SESSION_SYNC binding, as far as a turn uses it: one SessionSync object per session. (Typed

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../auth/app-env";
 import { InvalidRequestError } from "../http/errors";
-import { idempotencyKey } from "../turn/idempotency-key";
+import { idempotencyKey } from "./idempotency-key";
 import { ReplyLog } from "./reply-log";
 
 /** How long a finished reply can still be attached to; after it, a retry gets the saved turn instead. */

@@ -1,7 +1,7 @@
-import type { Config, Env } from "./config";
-import type { Caller } from "./auth/caller";
-import type { ReplyLog } from "./chat/reply-log";
-import type { ServerTiming } from "./http/server-timing";
+import type { Config, Env } from "../config";
+import type { Caller } from "./caller";
+import type { ReplyLog } from "../turn/reply-log";
+import type { ServerTiming } from "../http/server-timing";
 
 /** What Hono carries through a request: the bindings and what middleware learned. */
 export interface AppEnv {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AssistantMessage } from "./reply";
+import type { AssistantMessage } from "../messages/reply";
 import { relayStream } from "./relay";
 
 const encoder = new TextEncoder();
