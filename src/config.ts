@@ -1,6 +1,24 @@
 import * as z from "zod/mini";
-import type { SessionTurnsObjects } from "./turn/session-turns";
-import type { SessionSyncObjects } from "./turn/session-sync";
+import { ConfigError } from "./http/errors";
+
+/**
+ * The SESSION_SYNC binding by shape: one SessionSync object per session (turn/session-sync-object.ts).
+ * Typed by shape, so code that runs in Node, the local stack, reads Config without the Workers
+ * runtime's types.
+ */
+export interface SessionSyncObjects<Id = unknown> {
+  idFromName(name: string): Id;
+  get(id: Id): { latest(): Promise<string | null>; saved(token: string, ttlSeconds: number): Promise<void> };
+}
+
+/**
+ * The SESSION_TURNS binding by shape: one SessionTurns object per session (turn/session-turns-object.ts).
+ * `caller` is who the front door authenticated, handed over as data.
+ */
+export interface SessionTurnsObjects<Id = unknown> {
+  idFromName(name: string): Id;
+  get(id: Id): { turn(request: Request, caller: unknown): Promise<Response> };
+}
 
 /** The range of each whole-number setting, by its schema: README.md states every one (a test checks). */
 const ranges = new Map<object, { min: number; max: number }>();
@@ -155,10 +173,6 @@ export interface Config {
   sessionSync: { objects: SessionSyncObjects; timeoutMs: number } | undefined;
   /** Where widgets' session turns run so a dropped connection can attach again (RESUMABLE_REPLIES). */
   resumable: { objects: SessionTurnsObjects } | undefined;
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
 }
 
 function fromEnv(env: Env): Config {

@@ -17,6 +17,7 @@ import { profileRoutes } from "./routes/profile";
 import { conversationRoutes } from "./responses/conversations";
 import { responseRoutes } from "./responses/handler";
 import { sessionRoutes } from "./routes/sessions";
+import { sessionTurnsObject } from "./turn/session-turns-object";
 import { tokenRoutes } from "./routes/tokens";
 
 const app = new Hono<AppEnv>();
@@ -31,7 +32,7 @@ app.use(async (c, next) => {
   if (!c.res.headers.has("Server-Timing") && timing.header()) c.res.headers.set("Server-Timing", timing.header());
 });
 // Before authentication: a browser's preflight carries no credentials.
-app.use("/v1/*", corsForWidgets);
+app.use("/v1/*", corsForWidgets<AppEnv>({ origins: (c) => c.get("config").allowedOrigins }));
 
 app.route("/", healthRoutes);
 
@@ -55,4 +56,4 @@ app.onError(errorResponse);
 
 export default app;
 export { SessionSync } from "./turn/session-sync-object";
-export { SessionTurns } from "./turn/session-turns-object";
+export const SessionTurns = sessionTurnsObject(chatRoutes);

@@ -1,6 +1,5 @@
 import type { Config, Env } from "../config";
 import type { Caller } from "./caller";
-import type { ReplyLog } from "../turn/reply-log";
 import type { ServerTiming } from "../http/server-timing";
 
 /** What Hono carries through a request: the bindings and what middleware learned. */
@@ -11,7 +10,5 @@ export interface AppEnv {
     config: Config;
     timing: ServerTiming;
     caller: Caller;
-    /** Set in a session's Durable Object: where a streamed reply goes, for clients to attach to. */
-    replyLog?: ReplyLog;
   };
 }

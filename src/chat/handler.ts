@@ -1,6 +1,5 @@
 import { Hono, type Context } from "hono";
 import type { ChatCompletionCreateParams } from "openai/resources/chat/completions";
-import type { AppEnv } from "../auth/app-env";
 import { userOf } from "../auth/caller";
 import { readJsonBody } from "../http/body";
 import { UpstreamError } from "../http/errors";
@@ -10,6 +9,7 @@ import { idempotencyKey } from "../turn/idempotency-key";
 import { syncToken } from "../turn/sync-token";
 import { answer } from "../turn/answer";
 import { openTurn } from "../turn/open-turn";
+import type { TurnEnv } from "../turn/turn-env";
 import { askUpstream, readUpstreamBody } from "../upstream/ask";
 import { upstreamClient } from "../upstream/client";
 import { splitConversation } from "../messages/conversation";
@@ -26,7 +26,7 @@ import { applyWidgetPolicy, requestLimits } from "../turn/widget-policy";
  * turn (who, which session, what is new), asks the upstream with the turn's prompt, and relays the
  * answer while the turn saves it.
  */
-async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
+async function chatCompletions(c: Context<TurnEnv>): Promise<Response> {
   const config = c.get("config");
   const caller = c.get("caller");
   const timing = c.get("timing");
@@ -101,4 +101,4 @@ async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   return answer(c, turn, asked.response.headers.get("Content-Type") ?? "application/json", text);
 }
 
-export const chatRoutes = new Hono<AppEnv>().post("/", chatCompletions);
+export const chatRoutes = new Hono<TurnEnv>().post("/", chatCompletions);

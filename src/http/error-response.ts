@@ -1,8 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../auth/app-env";
-import { ConfigError } from "../config";
-import { ApiError, internalError } from "./errors";
+import { ApiError, ConfigError, internalError } from "./errors";
 import { describeError, log } from "./log";
 
 function asApiError(error: unknown): ApiError {
@@ -17,7 +15,7 @@ function asApiError(error: unknown): ApiError {
 }
 
 /** The one place where errors become responses: OpenAI's shape, the right status, no internals. */
-export function errorResponse(error: unknown, c: Context<AppEnv>): Response {
+export function errorResponse<E extends { Variables: { requestId: string } }>(error: unknown, c: Context<E>): Response {
   const apiError = asApiError(error);
   if (apiError.status >= 500 && !(error instanceof ApiError)) {
     log("error", "unhandled", { error: describeError(error) });

@@ -92,3 +92,8 @@ export class ServiceUnavailableError extends ApiError {
 export function internalError(): ApiError {
   return new ApiError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
 }
+
+/** A configuration value the worker cannot run with; answered as a 500 naming the setting, never its value. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}

@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../auth/app-env";
 import { withRequestId } from "./log";
 
 const TRUSTED_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -9,7 +8,7 @@ const TRUSTED_ID = /^[A-Za-z0-9._:-]{8,128}$/;
  * A well-formed id from the caller is kept so a client can correlate its own logs; anything else is
  * replaced.
  */
-export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requestId: MiddlewareHandler<{ Variables: { requestId: string } }> = async (c, next) => {
   const incoming = c.req.header("X-Request-Id");
   const id = incoming && TRUSTED_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll("-", "")}`;
   c.set("requestId", id);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TOKEN_CORPUS } from "./token-corpus";
 import { estimateMessageTokens, estimateTokens } from "./tokens";
-import { slideWindow } from "../turn/window";
 
 describe("estimateTokens", () => {
   it.each([
@@ -32,14 +31,5 @@ describe("the estimate against the exact o200k tokenizer (TOKENIZER=exact)", () 
       expect(row.ratio, row.kind).toBeGreaterThanOrEqual(0.95);
       expect(row.ratio, row.kind).toBeLessThanOrEqual(1.4);
     }
-  });
-
-  it("is what the window counts with when configured", async () => {
-    const { countTokens } = await import("gpt-tokenizer/encoding/o200k_base");
-    const text = TOKEN_CORPUS["tool-call JSON"]!;
-    const message = { role: "user" as const, content: text };
-    expect(estimateMessageTokens(message, countTokens)).toBe(4 + countTokens(text));
-    const window = slideWindow({ system: { role: "system", content: "Be brief." }, history: [], newTurn: [message], maxMessages: 20, maxTokens: 8000, countTokens });
-    expect(window.estimatedTokens).toBe(4 + countTokens("Be brief.") + 4 + countTokens(text));
   });
 });

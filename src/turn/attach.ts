@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../auth/app-env";
 import { InvalidRequestError } from "../http/errors";
 import { idempotencyKey } from "./idempotency-key";
 import { ReplyLog } from "./reply-log";
+import type { TurnEnv } from "./turn-env";
 
 /** How long a finished reply can still be attached to; after it, a retry gets the saved turn instead. */
 const KEEP_FINISHED_MS = 60_000;
@@ -21,7 +21,7 @@ function lastEventId(header: string | undefined): number | undefined {
   return Number(header.trim());
 }
 
-function attached(c: Context<AppEnv>, reply: ReplyLog, after: number): Response {
+function attached(c: Context<TurnEnv>, reply: ReplyLog, after: number): Response {
   return c.body(reply.read(after), 200, {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache",
@@ -41,7 +41,7 @@ function attached(c: Context<AppEnv>, reply: ReplyLog, after: number): Response 
  * before streaming, leaves the retry to run the turn; several such retries run it once, the rest
  * wait for that one. Any other request records its streamed reply here for such retries.
  */
-export function attachOrRecord({ replies }: AttachOptions): MiddlewareHandler<AppEnv> {
+export function attachOrRecord({ replies }: AttachOptions): MiddlewareHandler<TurnEnv> {
   return async (c, next) => {
     const now = Date.now();
     for (const [key, reply] of replies) if (reply.ended !== undefined && now - reply.ended > KEEP_FINISHED_MS) replies.delete(key);

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { loadConfig, type Env } from "../config";
-import { rememberSave, sessionSyncToken, type SessionSyncObjects } from "./session-sync";
+import { loadConfig, type Env, type SessionSyncObjects } from "../config";
+import { rememberSave, sessionSyncToken } from "./session-sync";
 
 // Each env object is a config of its own, and so an isolate of its own: its own memory of saves.
 const isolate = (vars: Env = {}) => loadConfig({ SESSION_SYNC: env.SESSION_SYNC, ...vars });

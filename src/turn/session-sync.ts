@@ -4,16 +4,6 @@ import { withDeadline } from "../http/deadline";
 import { describeError, log } from "../http/log";
 import { sessionRedis } from "../redis/client";
 
-/**
- * The SESSION_SYNC binding, as far as a turn uses it: one SessionSync object per session. (Typed
- * here by shape, so code that runs in Node, the local stack, can read Config without the Workers
- * runtime's types.)
- */
-export interface SessionSyncObjects<Id = unknown> {
-  idFromName(name: string): Id;
-  get(id: Id): { latest(): Promise<string | null>; saved(token: string, ttlSeconds: number): Promise<void> };
-}
-
 /** Sessions whose latest save an isolate remembers: the most recently saved ones. */
 const REMEMBERED_SESSIONS = 1000;
 const latestSaves = new WeakMap<Config, Map<string, string>>();

@@ -1,19 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../auth/app-env";
-import type { Caller } from "../auth/caller";
 import { ServiceUnavailableError } from "../http/errors";
 import { validId } from "../http/ids";
 import { describeError, log } from "../http/log";
 import { sessionObjectName } from "./session-sync";
-
-/**
- * The SESSION_TURNS binding, as far as the front door uses it: one SessionTurns object per session.
- * (Typed by shape, so code that runs in Node can read Config without the Workers runtime's types.)
- */
-export interface SessionTurnsObjects<Id = unknown> {
-  idFromName(name: string): Id;
-  get(id: Id): { turn(request: Request, caller: Caller): Promise<Response> };
-}
 
 /**
  * Chat turns of a widget's session run in the session's Durable Object (RESUMABLE_REPLIES), which

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../messages/schema";
+import { TOKEN_CORPUS } from "../messages/token-corpus";
 import { estimateMessageTokens } from "../messages/tokens";
 import { slideWindow, type WindowInput } from "./window";
 import { ApiError } from "../http/errors";
@@ -180,5 +181,16 @@ describe("slideWindow", () => {
   it("never drops the system message, however small the budget", () => {
     const out = slideWindow({ system, history: exchanges(3), newTurn: [user("new")], maxMessages: 20, maxTokens: tokensOf([system, user("new")]) });
     expect(labels(out.messages)).toEqual(["S", "unew"]);
+  });
+});
+
+describe("the window with TOKENIZER=exact", () => {
+  it("counts with the exact tokenizer it is given", async () => {
+    const { countTokens } = await import("gpt-tokenizer/encoding/o200k_base");
+    const text = TOKEN_CORPUS["tool-call JSON"]!;
+    const message = { role: "user" as const, content: text };
+    expect(estimateMessageTokens(message, countTokens)).toBe(4 + countTokens(text));
+    const window = slideWindow({ system: { role: "system", content: "Be brief." }, history: [], newTurn: [message], maxMessages: 20, maxTokens: 8000, countTokens });
+    expect(window.estimatedTokens).toBe(4 + countTokens("Be brief.") + 4 + countTokens(text));
   });
 });

@@ -5,6 +5,6 @@ declare namespace Cloudflare {
   }
   interface Env {
     SESSION_SYNC: DurableObjectNamespace<import("../../src/turn/session-sync-object").SessionSync>;
-    SESSION_TURNS: DurableObjectNamespace<import("../../src/turn/session-turns-object").SessionTurns>;
+    SESSION_TURNS: DurableObjectNamespace<InstanceType<typeof import("../../src/index").SessionTurns>>;
   }
 }
