@@ -22,4 +22,14 @@ describe("a stored reply answered again", () => {
     expect(JSON.parse(last!).choices[0].finish_reason).toBe(finish);
     expect(done).toBe("[DONE]");
   });
+
+  it("ends with the usage chunk a client asked for, and only then", () => {
+    const reply: AssistantMessage = { role: "assistant", content: "hello" };
+    const asked = events(streamOf(reply, "m", { usage: true }));
+    expect(asked).toHaveLength(4);
+    expect(JSON.parse(asked[2]!)).toMatchObject({ choices: [], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
+    expect(asked[3]).toBe("[DONE]");
+    expect(events(streamOf(reply, "m")).some((event) => event.includes('"usage"'))).toBe(false);
+    expect(completionOf(reply, "m").usage).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+  });
 });

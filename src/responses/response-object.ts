@@ -1,3 +1,4 @@
+import type { ChatUsage } from "../messages/usage";
 import type { OutputItem } from "./items";
 import type { ResponsesRequest } from "./schema";
 
@@ -7,14 +8,6 @@ export interface ResponseUsage {
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;
-}
-
-interface ChatUsage {
-  prompt_tokens?: unknown;
-  completion_tokens?: unknown;
-  total_tokens?: unknown;
-  prompt_tokens_details?: { cached_tokens?: unknown } | null;
-  completion_tokens_details?: { reasoning_tokens?: unknown } | null;
 }
 
 const count = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : 0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AssistantMessage } from "../messages/reply";
-import { relayStream } from "./relay";
+import { relayStream, type StreamFormat } from "./relay";
 
 const encoder = new TextEncoder();
 
@@ -20,12 +20,21 @@ function upstreamOf(words: string[]): ReadableStream<Uint8Array> {
   });
 }
 
+/** Events as they came and `[DONE]` after the save, as Chat Completions' front door sends them. */
+const passThrough: StreamFormat = {
+  start: () => "",
+  event: (raw) => `${raw}\n\n`,
+  end: () => "data: [DONE]\n\n",
+  fail: (error) => `data: ${JSON.stringify(error.toJSON())}\n\n`,
+};
+
 /** relayStream with a turn that records what it saved. */
 function relayed(words: string[], options: { idleTimeoutMs: number; clientGone?: AbortSignal }) {
   const saved: AssistantMessage[] = [];
   const failures: string[] = [];
   const relay = relayStream(upstreamOf(words), {
     ...options,
+    format: passThrough,
     complete: async (reply) => void saved.push(reply),
     onFailure: (reason) => failures.push(reason),
   });

@@ -20,24 +20,6 @@ export interface StreamFormat {
   fail(error: ApiError): string;
 }
 
-/**
- * Chat Completions: the upstream's events forwarded as they are, `[DONE]` held back until the save.
- * `sync` gives the session's sync token once the turn is saved: it goes out as an SSE comment
- * (`: session-sync <token>`) just before `[DONE]`, since a stream's headers left long before.
- * Clients that do not look for it skip comments, as SSE parsers do.
- */
-export function chatFormat(sync: () => string | null | undefined = () => undefined): StreamFormat {
-  return {
-    start: () => "",
-    event: (raw) => `${raw}\n\n`,
-    end: () => {
-      const token = sync();
-      return `${token ? `: session-sync ${token}\n\n` : ""}data: [DONE]\n\n`;
-    },
-    fail: (error) => `data: ${JSON.stringify(error.toJSON())}\n\n`,
-  };
-}
-
 export interface RelayOptions {
   /** Longest silence tolerated from the upstream between two reads, and from the client in taking one. */
   idleTimeoutMs: number;
@@ -50,8 +32,8 @@ export interface RelayOptions {
   complete: (reply: AssistantMessage) => Promise<void>;
   /** Told why a stream ended badly (for the log; never shown content). */
   onFailure: (reason: string) => void;
-  /** The protocol the client speaks; Chat Completions unless told. */
-  format?: StreamFormat;
+  /** The protocol the client speaks (its front door's encoding). */
+  format: StreamFormat;
   /**
    * Where the reply goes instead of straight to the client: a log that any number of clients read,
    * and read again after a dropped connection (a session's Durable Object keeps it). Writing to it
@@ -123,7 +105,7 @@ function relayInto(upstream: ReadableStream<Uint8Array>, options: RelayOptions, 
  * the turn. True if it did; false if the stream ended with the format's failure instead.
  */
 async function relay(upstream: ReadableStream<Uint8Array>, options: RelayOptions, send: (text: string) => Promise<void>): Promise<boolean> {
-  const format = options.format ?? chatFormat();
+  const { format } = options;
   const opening = format.start();
   if (opening) await send(opening);
   const reader = upstream.getReader();
