@@ -37,7 +37,7 @@ export type ContentPart = z.infer<typeof part>;
 export type ToolCall = z.infer<typeof toolCall>;
 
 export const chatRequest = z.looseObject({
-  model: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  model: z.nullish(z.string().check(z.minLength(1), z.maxLength(256))),
   messages: z.array(chatMessage).check(z.minLength(1)),
   stream: z.nullish(z.boolean()),
   n: z.nullish(z.number()),

@@ -63,7 +63,7 @@ function build() {
    * (validate.ts): a field that is silently dropped is a behaviour the client did not get.
    */
   const responsesRequest = z.object({
-    model: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    model: z.nullish(z.string().check(z.minLength(1), z.maxLength(256))),
     // Items are checked one by one (translate-input.ts), so an error can name the item and field.
     input: z.union([z.string(), z.array(z.looseObject({ type: z.optional(z.string()) }))]),
     instructions: z.nullish(z.string()),

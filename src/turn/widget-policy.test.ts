@@ -36,6 +36,17 @@ describe("applyWidgetPolicy", () => {
     ["a file from the operator's provider account", { type: "file", file: { file_id: "file-abc123" } }, "content_part_not_allowed"],
     ["audio", { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }, "content_part_not_allowed"],
     ["an unknown part type", { type: "something_new" }, "content_part_not_allowed"],
+    ["an https image at the metadata address", { type: "image_url", image_url: { url: "https://169.254.169.254/latest" } }, "content_part_not_allowed"],
+    ["an https image at the metadata address as one number", { type: "image_url", image_url: { url: "https://2852039166/latest" } }, "content_part_not_allowed"],
+    ["an https image at the metadata address in hex", { type: "image_url", image_url: { url: "https://0xa9.0xfe.0xa9.0xfe/" } }, "content_part_not_allowed"],
+    ["an https image at the metadata address, IPv4-mapped", { type: "image_url", image_url: { url: "https://[::ffff:169.254.169.254]/" } }, "content_part_not_allowed"],
+    ["an https image at an IPv6 link-local address", { type: "image_url", image_url: { url: "https://[fe80::1]/cat.png" } }, "content_part_not_allowed"],
+    ["an https image at AWS's IPv6 metadata address", { type: "image_url", image_url: { url: "https://[fd00:ec2::254]/" } }, "content_part_not_allowed"],
+    ["an https image at Google's metadata name", { type: "image_url", image_url: { url: "https://metadata.google.internal./computeMetadata/v1/" } }, "content_part_not_allowed"],
+    ["a text part that also names a file", { type: "text", text: "hi", file: { file_id: "file-abc123" } }, "field_not_allowed"],
+    ["a text part that also carries an image", { type: "text", text: "hi", image_url: { url: "https://cdn.example.test/cat.png" } }, "field_not_allowed"],
+    ["an image with a field of its own", { type: "image_url", image_url: { url: "https://cdn.example.test/cat.png", file_id: "file-abc123" } }, "field_not_allowed"],
+    ["an image with its detail", { type: "image_url", image_url: { url: "https://cdn.example.test/cat.png", detail: "low" } }, "passed"],
   ])("a widget's content part: %s", (_, part, expected) => {
     expect(codeOf(() => apply(withParts(part)))).toBe(expected);
   });
@@ -74,8 +85,34 @@ describe("applyWidgetPolicy", () => {
     ["a developer message", { messages: [{ role: "developer", content: "x" }, ...hello] }, "instructions_not_allowed"],
     ["a field outside the allowlist", { messages: hello, store: true }, "field_not_allowed"],
     ["a provider extension", { messages: hello, extra_body: { x: 1 } }, "field_not_allowed"],
+    ["a message's attachments", { messages: [{ role: "user", content: "hi", attachments: [{ file_id: "file-abc123" }] }] }, "field_not_allowed"],
+    ["a message's cache_control", { messages: [{ role: "user", content: "hi", cache_control: { type: "ephemeral" } }] }, "field_not_allowed"],
+    ["a tool call's extra field", { messages: [...hello, { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" }, x: 1 }] }, { role: "tool", tool_call_id: "c1", content: "r" }] }, "field_not_allowed"],
+    ["a stream_options extension", { messages: hello, stream: true, stream_options: { include_usage: true, include_obfuscation: false } }, "field_not_allowed"],
   ])("refuses %s", (_, request, code) => {
     expect(codeOf(() => apply(request as ChatRequest))).toBe(code);
+  });
+
+  it.each([
+    ["stream_options with include_usage", { messages: hello, stream: true, stream_options: { include_usage: true } }],
+    ["an assistant message as the SDK returned it", { messages: [...hello, { role: "assistant", content: "a", refusal: null }, { role: "user", content: "b" }] }],
+  ])("accepts %s", (_, request) => {
+    expect(codeOf(() => apply(request as ChatRequest))).toBe("passed");
+  });
+
+  it("names the refused field inside a message", () => {
+    try {
+      apply({ messages: [{ role: "user", content: [{ type: "text", text: "hi", file: { file_id: "f" } }] }] } as ChatRequest);
+    } catch (error) {
+      expect((error as ApiError).param).toBe("messages[0].content[0].file");
+      return;
+    }
+    expect.unreachable("a text part with a file was accepted from a widget");
+  });
+
+  it("lets a trusted backend send fields of its own inside messages", () => {
+    const request = { messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }], attachments: [] }] } as ChatRequest;
+    expect(apply(request, backend)).toBe(request);
   });
 
   it("leaves a trusted backend's request exactly as sent", () => {

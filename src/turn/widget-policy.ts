@@ -3,6 +3,8 @@ import type { Config } from "../config";
 import { InvalidRequestError } from "../http/errors";
 import type { Conversation } from "../messages/conversation";
 import type { ChatMessage, ChatRequest } from "../messages/schema";
+import { isForbiddenImageHost } from "./image-host";
+import { refuseMessageFields, refuseStreamOptions } from "./widget-policy-fields";
 
 /**
  * What a browser widget may set. Anything else (service_tier, store, metadata, logit_bias,
@@ -41,12 +43,18 @@ function refusedPart(part: { type: string; image_url?: unknown }): string | unde
   if (part.type !== "image_url") return `content parts of type '${part.type.slice(0, 40)}' are not accepted from widget tokens`;
   const image = part.image_url as { url?: unknown } | string | undefined;
   const url = typeof image === "string" ? image : image?.url;
-  if (typeof url === "string" && (/^https:\/\//i.test(url) || /^data:image\/[a-z0-9.+-]+;base64,/i.test(url))) return undefined;
-  return "images from widget tokens must be https:// or data:image/ URLs";
+  if (typeof url === "string" && /^data:image\/[a-z0-9.+-]+;base64,/i.test(url)) return undefined;
+  if (typeof url !== "string" || !/^https:\/\//i.test(url)) return "images from widget tokens must be https:// or data:image/ URLs";
+  if (isForbiddenImageHost(url)) return "images from widget tokens may not name a link-local or metadata host";
+  return undefined;
 }
 
-/** Refuses the first content part a widget may not send; `param` names where the messages came from. */
+/**
+ * Refuses the first content part a widget may not send, or field inside a message or part the
+ * schema does not name; `param` names where the messages came from.
+ */
 export function refuseParts(messages: readonly ChatMessage[], param = "messages"): void {
+  refuseMessageFields(messages, param);
   messages.forEach((message, index) => {
     if (!Array.isArray(message.content)) return;
     message.content.forEach((part, partIndex) => {
@@ -89,6 +97,7 @@ export function applyWidgetPolicy(request: ChatRequest, conversation: Conversati
   if (refused) {
     throw new InvalidRequestError(`'${refused}' is not accepted from widget tokens.`, { param: refused, code: "field_not_allowed" });
   }
+  refuseStreamOptions(request.stream_options);
   // The client's `user` names nobody we trust; the token does.
   const { user: _ignored, ...capped } = request;
   let asked = false;

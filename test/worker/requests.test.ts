@@ -90,6 +90,16 @@ describe("requests the proxy refuses before touching memory or the model", () =>
     await expectError(res, 400, { code: "missing_user" });
   });
 
+  it("takes `model: null` for no model named, as OpenAI-compatible clients mean it (then needs the upstream)", async () => {
+    await expectError(await chat({ ...hello, model: null }), 503, { code: "upstream_not_configured" });
+    const responses = await call("/v1/responses", {
+      method: "POST",
+      headers: { Authorization: "Bearer test-key-2", "X-User-Id": "alice", "Content-Type": "application/json" },
+      body: JSON.stringify({ model: null, input: "hi" }),
+    });
+    await expectError(responses, 503, { code: "upstream_not_configured" });
+  });
+
   it("takes the user from the body's `user` field when there is no header", async () => {
     const res = await call("/v1/chat/completions", {
       method: "POST",
