@@ -69,6 +69,20 @@ export class PreconditionFailedError extends ApiError {
   }
 }
 
+/** The request conflicts with one still in progress (an Idempotency-Key whose first attempt is running): 409. */
+export class ConflictError extends ApiError {
+  constructor(message: string, init: ApiErrorInit = {}) {
+    super(409, "invalid_request_error", message, init);
+  }
+}
+
+/** Well-formed, but not a request this resource can take (an Idempotency-Key reused for another request): 422. */
+export class UnprocessableError extends ApiError {
+  constructor(message: string, init: ApiErrorInit = {}) {
+    super(422, "invalid_request_error", message, init);
+  }
+}
+
 export class RateLimitError extends ApiError {
   constructor(message: string, init: ApiErrorInit = {}) {
     super(429, "rate_limit_error", message, { code: "rate_limit_exceeded", ...init });

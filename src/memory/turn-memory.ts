@@ -3,16 +3,18 @@ import type { AssistantMessage } from "../messages/reply";
 import type { ChatMessage } from "../messages/schema";
 import type { Config } from "../config";
 import { describeError, log } from "../http/log";
+import { UnprocessableError } from "../http/errors";
 import { keys } from "../redis/keys";
 import { profileCache } from "./profile-cache";
 import { profileStore, type Preferences, type ProfileStore } from "./profile-store";
 import { appendOnce } from "./append-once";
+import { CLAIM_SCRIPT, RELEASE_SCRIPT, committedFor, committedValue, parseClaim, parseCommitted, type ClaimOutcome, type TurnClaim } from "./turn-claim";
 import { keepResponse } from "./keep-response";
-import { redisClient, withRedis, withRedisWrite } from "../redis/client";
+import { describeRedisError, redisClient, withRedis, withRedisWrite } from "../redis/client";
 import { RedisBatch } from "../redis/batch";
 import { sessionKeys, sessionStore, type SessionStore } from "./session-store";
 import { parseSummary, type SummaryRecord } from "./summary-record";
-import { parseStoredMessages, parseStoredReply } from "./stored-message";
+import { parseStoredMessages } from "./stored-message";
 
 const DAY_MS = 86_400_000;
 
@@ -39,6 +41,8 @@ export interface LoadedMemory {
   erasedAt: string | null;
   /** The reply of a turn this session already committed under the request's Idempotency-Key. */
   committedReply: AssistantMessage | undefined;
+  /** What the load's claim of the request's Idempotency-Key found; undefined without one. */
+  claim: ClaimOutcome | undefined;
   /** Whether the session holds the response the turn continues (TurnTarget.previousResponse). */
   holdsPreviousResponse: boolean;
 }
@@ -55,6 +59,7 @@ export function emptyMemory(): LoadedMemory {
     uncachedProfile: undefined,
     erasedAt: null,
     committedReply: undefined,
+    claim: undefined,
     holdsPreviousResponse: false,
   };
 }
@@ -64,9 +69,17 @@ export interface TurnTarget {
   /** Absent for a stateless request: no history is read or written. */
   session: string | undefined;
   /** The client's Idempotency-Key for this turn: a session stores a turn once per key. */
-  idempotencyKey?: string | undefined;
+  idempotency?: Idempotency | undefined;
   /** A Responses API id the turn continues: the load tells whether this session holds it. */
   previousResponse?: string | undefined;
+}
+
+/** A turn's Idempotency-Key, what it stands for, and this attempt's claim on it. */
+export interface Idempotency {
+  key: string;
+  /** The request the key was sent with (requestFingerprint): a retry must be the same request. */
+  fingerprint: string;
+  claim: TurnClaim;
 }
 
 /** A Responses API record the save writes with the turn, under its response id. */
@@ -104,22 +117,23 @@ export class TurnMemory {
    * `batch`, and resolves with what the cache lacked filled in from Cosmos once the caller has
    * sent the batch and `admitted` (the rate limit's verdict) allows any further work.
    */
-  async load({ user, session, idempotencyKey, previousResponse }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve()): Promise<LoadedMemory> {
+  async load({ user, session, idempotency, previousResponse }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve(), now = Date.now()): Promise<LoadedMemory> {
     const memory = emptyMemory();
     const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
     const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
     const cachedProfile = this.profiles ? batch.add<unknown>((p) => profileCache.read(p, user)) : undefined;
     const sessionCount = session ? batch.add<unknown>((p) => p.zcard(keys.sessionIndex(user))) : undefined;
-    const committed = session && idempotencyKey ? batch.add<unknown>((p) => p.hget(keys.turns(user, session), idempotencyKey)) : undefined;
+    const claimed = session && idempotency ? batch.add<unknown>((p) => p.eval(CLAIM_SCRIPT, [keys.turns(user, session), keys.claims(user, session)], claimArguments(idempotency, now))) : undefined;
     const appended = session ? batch.add<unknown>((p) => p.get(keys.appended(user, session))) : undefined;
     const previous = session && previousResponse ? batch.add<unknown>((p) => p.hexists(keys.responses(user, session), previousResponse)) : undefined;
     const erased = batch.add<unknown>((p) => p.get(keys.erased(user)));
 
-    const [storedMessages, storedSummary, storedProfile, sessions, committedReply, appendedCount, holdsPrevious, erasedAt] = await withRedis("load", () =>
-      Promise.all([messages, summary, cachedProfile, sessionCount, committed, appended, previous, erased]),
+    const [storedMessages, storedSummary, storedProfile, sessions, claim, appendedCount, holdsPrevious, erasedAt] = await withRedis("load", () =>
+      Promise.all([messages, summary, cachedProfile, sessionCount, claimed, appended, previous, erased]),
     );
     memory.erasedAt = erasedAt === null || erasedAt === undefined ? null : String(erasedAt);
-    memory.committedReply = parseStoredReply(committedReply);
+    memory.claim = idempotency ? parseClaim(claim, idempotency.fingerprint) : undefined;
+    memory.committedReply = memory.claim?.state === "committed" ? memory.claim.reply : undefined;
     memory.holdsPreviousResponse = Number(holdsPrevious) === 1;
     // At the cap, room is made for this turn's session too (it may be a new one).
     if (session && Number(sessions) >= this.config.sessions.maxPerUser) {
@@ -170,7 +184,7 @@ export class TurnMemory {
    * given, is written in the same transaction: whoever sees the answer can chain from it.
    */
   async save(
-    { user, session, idempotencyKey }: TurnTarget,
+    { user, session, idempotency }: TurnTarget,
     messages: readonly ChatMessage[],
     memory: LoadedMemory,
     record?: ResponseRecord,
@@ -185,12 +199,13 @@ export class TurnMemory {
       const { ttlSeconds, maxStored } = this.config.sessions;
       const key = keys.session(user, session);
       const index = keys.sessionIndex(user);
-      if (idempotencyKey) appendOnce(transaction, { user, session, idempotencyKey, stored, maxStored });
+      if (idempotency) appendOnce(transaction, { user, session, idempotencyKey: idempotency.key, fingerprint: idempotency.fingerprint, stored, maxStored });
       else transaction.rpush(key, ...stored).ltrim(key, -maxStored, -1).incrby(keys.appended(user, session), stored.length);
       transaction
         .expire(key, ttlSeconds)
         .expire(keys.summary(user, session), ttlSeconds)
         .expire(keys.turns(user, session), ttlSeconds)
+        .expire(keys.turnOrder(user, session), ttlSeconds)
         .expire(keys.appended(user, session), ttlSeconds)
         .expire(keys.conversation(user, session), ttlSeconds)
         .expire(keys.responses(user, session), ttlSeconds)
@@ -204,7 +219,15 @@ export class TurnMemory {
           id: record.id,
           json: record.json,
           ttlSeconds,
-          committed: idempotencyKey ? { turnsKey: keys.turns(user, session), idempotencyKey, reply: stored.at(-1)! } : undefined,
+          // What the turns hash holds under the key if this reply is the one committed: as the load
+          // read it for a replay (whatever its format), else as the append writes it.
+          committed: idempotency
+            ? {
+                turnsKey: keys.turns(user, session),
+                idempotencyKey: idempotency.key,
+                reply: memory.claim?.state === "committed" ? memory.claim.stored : committedValue(idempotency.fingerprint, stored.at(-1)!),
+              }
+            : undefined,
         });
       }
       commands++;
@@ -216,12 +239,30 @@ export class TurnMemory {
     if (commands === 0) return undefined;
     const [erasedAt, appended] = await withRedisWrite("save", () => transaction.exec<[string | null, ...unknown[]]>());
     // An earlier attempt with this key committed the turn: nothing of ours was written.
-    const earlier = idempotencyKey && session && stored.length > 0 && appended !== 1 ? parseStoredReply(appended) : undefined;
-    if (earlier) return earlier;
+    if (idempotency && session && stored.length > 0 && appended !== 1) {
+      const earlier = parseCommitted(appended);
+      // Another request took the key while this one ran unclaimed (its claim had expired).
+      if (!committedFor(idempotency.fingerprint, earlier)) throw keyReused();
+      if (earlier.reply) return earlier.reply;
+    }
     if (session && erasedAt !== null && String(erasedAt) !== memory.erasedAt) {
-      await this.undo(user, session, stored, idempotencyKey, record?.id);
+      await this.undo(user, session, stored, idempotency?.key, record?.id);
     }
     return undefined;
+  }
+
+  /**
+   * Lets go of the turn's claim on its Idempotency-Key (if it still holds it): the turn ends
+   * without committing, and a retry may run it at once. One request, only on such a failure; if it
+   * fails too, the claim expires by its deadline.
+   */
+  async release({ user, session, idempotency }: TurnTarget): Promise<void> {
+    if (!session || !idempotency) return;
+    try {
+      await this.redis.eval(RELEASE_SCRIPT, [keys.claims(user, session)], [idempotency.key, idempotency.claim.owner]);
+    } catch (error) {
+      log("warn", "redis_failed", { op: "release_claim", error: describeRedisError(error) });
+    }
   }
 
   /**
@@ -232,7 +273,7 @@ export class TurnMemory {
     const key = keys.session(user, session);
     const pipeline = this.redis.pipeline();
     for (const message of stored) pipeline.lrem(key, 1, message);
-    if (idempotencyKey) pipeline.hdel(keys.turns(user, session), idempotencyKey);
+    if (idempotencyKey) pipeline.hdel(keys.turns(user, session), idempotencyKey).lrem(keys.turnOrder(user, session), 1, idempotencyKey);
     if (response) pipeline.hdel(keys.responses(user, session), response);
     pipeline.incrby(keys.appended(user, session), -stored.length);
     pipeline.llen(key);
@@ -264,6 +305,19 @@ function placeHistory(memory: LoadedMemory, loaded: ChatMessage[], summary: Summ
   memory.summary = summary?.text ?? null;
   memory.firstPosition = Math.max(watermark, firstLoaded);
   memory.messages = loaded.slice(memory.firstPosition - firstLoaded);
+}
+
+/** The claim script's ARGV (turn-claim.ts), for this attempt at `now`. */
+function claimArguments({ key, fingerprint, claim }: Idempotency, now: number): string[] {
+  return [key, fingerprint, claim.owner, String(now), String(now + claim.lifetimeMs), String(claim.lifetimeMs), claim.takeOver ? "1" : "0"];
+}
+
+/** A key the session committed, or one that is running, for another request than this one. */
+export function keyReused(): UnprocessableError {
+  return new UnprocessableError(
+    "This Idempotency-Key was already used for another request (other messages, or another model); send a new key for a new request.",
+    { param: "Idempotency-Key", code: "idempotency_key_reused" },
+  );
 }
 
 export function needsTtlRefresh(modifiedAt: number | undefined, now: number): boolean {

@@ -12,6 +12,10 @@ export const keys = {
   summaryLock: (user: string, session: string) => `session:{${user}}:{${session}}:summary-lock`,
   /** The session's committed turns by Idempotency-Key, each with its reply: a retry is answered from here. */
   turns: (user: string, session: string) => `session:{${user}}:{${session}}:turns`,
+  /** The session's committed Idempotency-Keys in the order they were committed: the oldest are forgotten first. */
+  turnOrder: (user: string, session: string) => `session:{${user}}:{${session}}:turn-order`,
+  /** Idempotency-Keys whose turn is still running, each held until a deadline: a concurrent retry is told to wait. */
+  claims: (user: string, session: string) => `session:{${user}}:{${session}}:claims`,
   /** The session's Responses API records by response id (each with its output and input items). */
   responses: (user: string, session: string) => `session:{${user}}:{${session}}:responses`,
   /** A session created through the Conversations API: when, and its metadata. */

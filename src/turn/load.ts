@@ -12,7 +12,8 @@ export interface LoadedTurn {
 
 /**
  * The rate-limit check and the turn's reads, sent together as one Upstash request. A user over
- * the limit gets 429 before anything else is done for them (Cosmos included).
+ * the limit gets 429 before anything else is done for them (Cosmos included), and lets go of the
+ * Idempotency-Key the load claimed.
  */
 export async function loadTurn(config: Config, store: TurnMemory | undefined, target: TurnTarget): Promise<LoadedTurn> {
   const batch = store ? store.batch() : config.rateLimit.requests > 0 ? new RedisBatch(redisClient(config)) : undefined;
@@ -23,7 +24,14 @@ export async function loadTurn(config: Config, store: TurnMemory | undefined, ta
   const loading = store ? store.load(target, config.window.maxMessages - 1, batch, gate) : Promise.resolve(emptyMemory());
   loading.catch(() => {}); // awaited below, after the verdict
   await batch.flush().catch(() => {}); // failures surface through the promises above
-  const limitHeaders = await admitted;
+  let limitHeaders;
+  try {
+    limitHeaders = await admitted;
+  } catch (error) {
+    // Over the limit: the same request claimed the turn's Idempotency-Key, which its retry needs.
+    if (store) await store.release(target);
+    throw error;
+  }
   return { memory: await loading, limitHeaders };
 }
 

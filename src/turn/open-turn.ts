@@ -1,3 +1,4 @@
+import type { Redis } from "@upstash/redis/cloudflare";
 import type { Caller } from "../auth/caller";
 import type { AssistantMessage } from "../messages/reply";
 import type { ChatMessage } from "../messages/schema";
@@ -7,7 +8,8 @@ import { log } from "../http/log";
 import type { ServerTiming } from "../http/server-timing";
 import { assertTurnFits, budgetLeft, fitSave, savedSize } from "../memory/save-budget";
 import { toStoredMessage } from "../memory/stored-message";
-import { turnMemory, type ResponseRecord } from "../memory/turn-memory";
+import { keyReused, turnMemory, type Idempotency, type ResponseRecord, type TurnMemory, type TurnTarget } from "../memory/turn-memory";
+import { ConflictError } from "../http/errors";
 import { foldSummary } from "../memory/fold-summary";
 import { redisClient, sessionRedis } from "../redis/client";
 import { rememberSave, sessionSyncToken } from "./session-sync";
@@ -15,8 +17,9 @@ import { upstreamClient } from "../upstream/client";
 import { learnPreferences } from "../memory/learn-preferences";
 import { profileStore } from "../memory/profile-store";
 import { loadTokenizer } from "../tokenizer-sdk";
-import { loadTurn, reloadMemory } from "./load";
+import { loadTurn, reloadMemory, type LoadedTurn } from "./load";
 import { isSyncToken } from "./sync-token";
+import { claimLifetimeMs, requestFingerprint } from "./idempotency-key";
 import { buildSystemMessage } from "./prompt";
 import { slideWindow } from "./window";
 
@@ -26,8 +29,16 @@ export interface TurnOptions {
   user: string;
   /** Absent for a stateless request: nothing is read or written but the user's preferences. */
   session: string | undefined;
-  /** The client's Idempotency-Key: a session stores a turn once per key. */
+  /** The client's Idempotency-Key: a session stores a turn once per key, and runs it once at a time. */
   idempotencyKey: string | undefined;
+  /**
+   * Set where attempts with one Idempotency-Key already run one at a time: in the session's Durable
+   * Object, whose attach middleware holds a retry back while the first attempt runs (c.get("replyLog")
+   * is set). A claim such a retry finds is one its failed attempt left: it takes it over, never a 409.
+   */
+  retriesSerialized?: boolean;
+  /** The model the upstream is asked for: with the new turn, what a retry under the same key must repeat. */
+  model: string;
   /** A Responses API id the turn continues: Turn.holdsPreviousResponse says whether the session has it. */
   previousResponse?: string | undefined;
   /** The session's sync token as the client echoed it (X-Session-Sync): the load waits for that save. */
@@ -55,6 +66,13 @@ export interface Turn {
   headers: Record<string, string>;
   /** Set when this session already committed a turn under the request's Idempotency-Key: answer with it, ask no model. */
   replay: AssistantMessage | undefined;
+  /**
+   * The turn ends without a reply to commit (its upstream failed, or the front door refused it
+   * after the turn was opened): lets go of its Idempotency-Key so that a retry runs at once, instead
+   * of being told the key is in use until the claim expires. Await it before answering with the
+   * failure. Never fails; nothing to do after a commit, or without a key.
+   */
+  release(): Promise<void>;
   /** Whether the session holds TurnOptions.previousResponse (read with the rest of the turn's memory). */
   holdsPreviousResponse: boolean;
   /** Whether the session had nothing stored: the client's copy of earlier messages seeds it. */
@@ -79,17 +97,72 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   const { config, session, timing } = options;
   const newTurn = options.newTurn.map(toStoredMessage);
   if (session) assertTurnFits(newTurn, config.limits.maxMessageBytes);
-  const target = {
-    user: options.user,
-    session,
-    idempotencyKey: session ? options.idempotencyKey : undefined,
-    previousResponse: session ? options.previousResponse : undefined,
-  };
+  const key = session ? options.idempotencyKey : undefined;
+  const idempotency: Idempotency | undefined = key
+    ? {
+        key,
+        fingerprint: await requestFingerprint(options.model, options.newTurn),
+        claim: { owner: crypto.randomUUID(), lifetimeMs: claimLifetimeMs(config), takeOver: options.retriesSerialized === true },
+      }
+    : undefined;
+  const target: TurnTarget = { user: options.user, session, idempotency, previousResponse: session ? options.previousResponse : undefined };
   // A session turn's own Redis client: it carries the session's sync token in, and its save's out.
   const redis = session ? sessionRedis(config, await sessionSyncToken(config, options.user, session, options.syncToken)) : undefined;
   const store = session || config.cosmos ? turnMemory(config, options.background, redis) : undefined;
 
   const loaded = await timing.measure("memory", () => loadTurn(config, store, target));
+  const claim = loaded.memory.claim;
+  if (claim?.state === "reused") throw keyReused();
+  if (claim?.state === "in_use") {
+    // Soon, not when the claim expires: by then the first attempt has most likely committed, and
+    // the retry is answered with its reply.
+    throw new ConflictError("A request with this Idempotency-Key is still being answered; retry shortly to get its reply.", {
+      param: "Idempotency-Key",
+      code: "idempotency_key_in_use",
+      headers: { "Retry-After": "1" },
+    });
+  }
+  const held = heldClaim(claim?.state === "claimed" ? store : undefined, target);
+  try {
+    return await shapeTurn(options, { newTurn, target, redis, store, loaded, held });
+  } catch (error) {
+    await held.release();
+    throw error;
+  }
+}
+
+/** The claim on the turn's Idempotency-Key while the turn holds it: until it commits, or lets go. */
+interface HeldClaim {
+  release(): Promise<void>;
+  /** The save ended it (the append removes the claim): nothing left to release. */
+  committed(): void;
+}
+
+function heldClaim(store: TurnMemory | undefined, target: TurnTarget): HeldClaim {
+  let holding = store !== undefined;
+  return {
+    release: async () => {
+      if (!holding || !store) return;
+      holding = false;
+      await store.release(target);
+    },
+    committed: () => void (holding = false),
+  };
+}
+
+interface Opened {
+  /** The new turn as the session stores it. */
+  newTurn: ChatMessage[];
+  target: TurnTarget;
+  redis: Redis | undefined;
+  store: TurnMemory | undefined;
+  loaded: LoadedTurn;
+  held: HeldClaim;
+}
+
+/** The turn once its memory is loaded (and its key claimed): the prompt, the window, and how it commits. */
+async function shapeTurn(options: TurnOptions, { newTurn, target, redis, store, loaded, held }: Opened): Promise<Turn> {
+  const { config, session, timing } = options;
   const { limitHeaders } = loaded;
   let memory = loaded.memory;
   // A chain from a response the session does not show: gone, or on a replica that has not got the
@@ -132,14 +205,26 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   };
 
   const commit = async (reply: AssistantMessage, record?: RecordWithin): Promise<AssistantMessage> => {
+    try {
+      return await commitTurn(reply, record);
+    } catch (error) {
+      // Not committed, or not known to be: a retry runs at once, and the append keeps it once.
+      await held.release();
+      throw error;
+    }
+  };
+  const commitTurn = async (reply: AssistantMessage, record?: RecordWithin): Promise<AssistantMessage> => {
     let standing = reply;
     if (store) {
       const { maxMessageBytes } = config.limits;
       const turn = session ? fitSave(seed.map(toStoredMessage), [...newTurn, toStoredMessage(reply)], maxMessageBytes, config.sessions.maxStored) : [];
       // The record takes what the turn leaves of the save's budget (less, with an Idempotency-Key,
-      // the reply once more: the record's write checks it is the one committed); it never fails the turn.
-      const left = budgetLeft(turn) - (target.idempotencyKey && turn.length > 0 ? savedSize(turn.at(-1)!) : 0);
+      // the reply once more and the fingerprint twice: the record's write checks it is the one
+      // committed); it never fails the turn.
+      const keyed = target.idempotency && turn.length > 0 ? savedSize(turn.at(-1)!) + 2 * (target.idempotency.fingerprint.length + 4) : 0;
+      const left = budgetLeft(turn) - keyed;
       const earlier = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(left) : undefined));
+      held.committed();
       if (earlier) standing = earlier;
       // What a client echoes to its next turn, which then reads this save wherever it runs.
       if (redis?.readYourWritesSyncToken && isSyncToken(redis.readYourWritesSyncToken)) {
@@ -183,7 +268,16 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   };
 
   if (memory.committedReply) log("info", "turn", { ...logFields, idempotent_replay: true });
-  return { messages: window.messages, headers, replay: memory.committedReply, holdsPreviousResponse: memory.holdsPreviousResponse, fresh, commit, logFields };
+  return {
+    messages: window.messages,
+    headers,
+    replay: memory.committedReply,
+    release: held.release,
+    holdsPreviousResponse: memory.holdsPreviousResponse,
+    fresh,
+    commit,
+    logFields,
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import { RedisReplyError, type Backend, type Reply } from "../../dev/upstash/bac
 import { createMemoryBackend } from "../../dev/upstash/memory/backend";
 import { COMMANDS } from "../../dev/upstash/memory/commands";
 import { APPEND_ONCE_SCRIPT } from "../../src/memory/append-once";
+import { CLAIM_SCRIPT, RELEASE_SCRIPT } from "../../src/memory/turn-claim";
 import { READ_RANGE, WRITE_IF_UNCHANGED } from "../../src/memory/fold-summary";
 import { KEEP_RESPONSE_SCRIPT } from "../../src/memory/keep-response";
 import { createRedisBackend } from "../../dev/upstash/redis-backend";
@@ -233,19 +234,56 @@ const scenarios: Record<string, Step[]> = {
     ["LRANGE", "h", "0", "-1"],
   ],
   "a turn appended once per Idempotency-Key": [
-    // The worker's own script: the first call appends, a second with the same key returns the stored reply.
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "3", "2", "q1", "reply-1"],
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-1", "3", "2", "q1", "reply-x"],
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-2", "3", "2", "q2", "reply-2"],
+    // The worker's own script: the first call appends, a second with the same key returns the
+    // stored value (the fingerprint, then the reply), and either way the key's claim goes.
+    ["HSET", "claims", "key-1", "9999999999999 owner-1 fp1"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "5", "list", "turns", "count", "order", "claims", "key-1", "3", "2", "fp1", "q1", "reply-1"],
+    ["HEXISTS", "claims", "key-1"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "5", "list", "turns", "count", "order", "claims", "key-1", "3", "2", "fp9", "q1", "reply-x"],
+    ["EVAL", APPEND_ONCE_SCRIPT, "5", "list", "turns", "count", "order", "claims", "key-2", "3", "2", "fp2", "q2", "reply-2"],
     ["LRANGE", "list", "0", "-1"],
     ["HLEN", "turns"],
-    // Past its bound (2 here) the key list starts afresh, keeping the newest.
-    ["EVAL", APPEND_ONCE_SCRIPT, "3", "list", "turns", "count", "key-3", "3", "2", "q3", "reply-3"],
+    // Past its bound (2 keys here) the oldest key is forgotten, and only it.
+    ["EVAL", APPEND_ONCE_SCRIPT, "5", "list", "turns", "count", "order", "claims", "key-3", "3", "2", "fp3", "q3", "reply-3"],
     ["HLEN", "turns"],
     ["HGET", "turns", "key-3"],
+    ["HGET", "turns", "key-2"],
     ["HGET", "turns", "key-1"],
+    ["LRANGE", "order", "0", "-1"],
     ["LRANGE", "list", "0", "-1"],
     ["GET", "count"],
+    unordered("HGETALL", "turns"),
+    ["HGETALL", "missing"],
+  ],
+  "an Idempotency-Key claimed while its turn runs": [
+    // The worker's own scripts (turn-claim.ts). ARGV: key, fingerprint, owner, now, deadline, lifetime, take over.
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "k1", "fp1", "owner-1", "1000", "61000", "60000", "0"],
+    ["HGET", "cclaims", "k1"],
+    ["TTL", "cclaims"],
+    // A concurrent retry of the same request waits; another request under the key is refused.
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "k1", "fp1", "owner-2", "2000", "62000", "60000", "0"],
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "k1", "fp2", "owner-2", "2000", "62000", "60000", "0"],
+    // Its own attempt claims again (a reload); a retry where attempts run one at a time takes it over.
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "k1", "fp1", "owner-1", "3000", "63000", "60000", "0"],
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "k1", "fp1", "owner-3", "4000", "64000", "60000", "1"],
+    ["HGET", "cclaims", "k1"],
+    // Expired: anyone's, whatever request.
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "k1", "fp2", "owner-4", "64000", "124000", "60000", "0"],
+    // Released only by its owner.
+    ["EVAL", RELEASE_SCRIPT, "1", "cclaims", "k1", "owner-3"],
+    ["EVAL", RELEASE_SCRIPT, "1", "cclaims", "k1", "owner-4"],
+    ["EVAL", RELEASE_SCRIPT, "1", "cclaims", "k1", "owner-4"],
+    ["EXISTS", "cclaims"],
+    // A committed key answers with its value, claimed or not.
+    ["HSET", "cturns", "k2", "fp1 reply"],
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "k2", "fp1", "owner-1", "1000", "61000", "60000", "0"],
+    // Past 16 claims the expired ones are dropped before the next is written.
+    ...Array.from({ length: 16 }, (_, i) => ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", `old-${i}`, "fp", "o", String(i), String(i < 10 ? 100 : 100_000), "60000", "0"]),
+    ["HLEN", "cclaims"],
+    ["EVAL", CLAIM_SCRIPT, "2", "cturns", "cclaims", "new", "fp", "o", "5000", "65000", "60000", "0"],
+    ["HLEN", "cclaims"],
+    ["HEXISTS", "cclaims", "old-9"],
+    ["HEXISTS", "cclaims", "old-10"],
   ],
   "a session's Responses records, kept to a bound": [
     // The worker's own script: past its bound (2 here) the hash starts afresh with the newest record.
@@ -466,9 +504,10 @@ describe("the embedded backend's command set", () => {
           status: response.status,
           body: await response.json(),
         }));
-      const error = "ERR HGETALL is not supported by the embedded backend; set REDIS_URL for a real redis-server";
-      expect(await post("/", ["HGETALL", "h"])).toEqual({ status: 400, body: { error } });
-      expect(await post("/pipeline", [["HGETALL", "h"], ["PING"]])).toEqual({ status: 200, body: [{ error }, { result: "PONG" }] });
+      // (HGETALL was the example here until the claim script needed it.)
+      const error = "ERR HKEYS is not supported by the embedded backend; set REDIS_URL for a real redis-server";
+      expect(await post("/", ["HKEYS", "h"])).toEqual({ status: 400, body: { error } });
+      expect(await post("/pipeline", [["HKEYS", "h"], ["PING"]])).toEqual({ status: 200, body: [{ error }, { result: "PONG" }] });
     } finally {
       await server.close();
     }

@@ -1,7 +1,7 @@
 import type { Command } from "./context";
 import { wrongArity } from "./errors";
 import { del, exists, expire, keys, pexpire, pttl, ttl } from "./keys";
-import { hdel, hexists, hget, hlen, hset } from "./hashes";
+import { hdel, hexists, hget, hgetall, hlen, hset } from "./hashes";
 import { llen, lrange, lrem, ltrim, rpush } from "./lists";
 import { Status } from "./replies";
 import { evalScript, evalsha } from "./scripting";
@@ -51,11 +51,14 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
     zcard: { arity: 2, run: zcard },
     zscore: { arity: 3, run: zscore },
     // A session's turns by Idempotency-Key (memory/append-once.ts, whose script also sends RPUSH,
-    // LTRIM and DEL), read with each turn's load and taken back with an undone save.
+    // LRANGE and LTRIM for the keys' order), claimed with each turn's load (memory/turn-claim.ts,
+    // whose script also sends PEXPIRE, and HGETALL to drop expired claims) and taken back with an
+    // undone save (HDEL, LREM).
     hget: { arity: 3, run: hget },
     hset: { arity: -4, run: hset },
     hlen: { arity: 2, run: hlen },
     hdel: { arity: -3, run: hdel },
+    hgetall: { arity: 2, run: hgetall },
     // A session's Responses records: a chained turn's load asks whether the session holds its previous response.
     hexists: { arity: 3, run: hexists },
     // @upstash/ratelimit's sliding window (src/rate-limit/rate-limit.ts): EVALSHA, EVAL after a

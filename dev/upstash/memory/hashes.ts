@@ -2,9 +2,11 @@ import type { Command } from "./context";
 import { wrongArity } from "./errors";
 import { Hash } from "./keyspace";
 
-// A session's committed turns by Idempotency-Key (src/memory/append-once.ts): its script reads,
-// counts and writes the hash, and a save undone after an erasure removes its key. A session's
-// Responses records (src/memory/response-store.ts) are a hash too.
+// A session's committed turns by Idempotency-Key (src/memory/append-once.ts): its script reads
+// and writes the hash and forgets the oldest keys, and a save undone after an erasure removes its
+// key. A session's claims on the keys of turns still running (src/memory/turn-claim.ts) are one
+// too, whose script reads them all to drop the expired. A session's Responses records
+// (src/memory/response-store.ts) are a hash too.
 
 /** HGET key field */
 export const hget: Command = ({ keyspace }, [key = "", field = ""]) => keyspace.hash(key)?.get(field) ?? null;
@@ -36,3 +38,6 @@ export const hdel: Command = ({ keyspace }, [key = "", ...fields]) => {
   keyspace.store(key, hash);
   return removed;
 };
+
+/** HGETALL key -> field, value, field, value, ... (as a script sees it: a flat array) */
+export const hgetall: Command = ({ keyspace }, [key = ""]) => [...(keyspace.hash(key) ?? new Hash())].flat();
