@@ -13,6 +13,19 @@ export interface MockLlmOptions {
   chunkDelayMs?: number;
 }
 
+/**
+ * A failure for the next `times` requests whose last message contains `match`, then the script as
+ * the message asks: a first attempt fails and its retry, the very same request, does not. Set over
+ * HTTP (`POST /__mock/faults`, `DELETE /__mock/faults`) by tests in other processes.
+ */
+export interface MockFault {
+  match: string;
+  /** The status to answer with (default 500), or, streaming, a failure event after that many content pieces. */
+  status?: number;
+  errorEventAfter?: number;
+  times?: number;
+}
+
 export interface RecordedRequest {
   at: number;
   path: string;
@@ -112,12 +125,20 @@ function completion(model: string, script: Script) {
   };
 }
 
+/** The script as a fault changes it. */
+function withFault(script: Script, fault: MockFault | undefined): Script {
+  if (!fault) return script;
+  if (fault.errorEventAfter !== undefined) return { ...script, ending: "error-event", endAfter: fault.errorEventAfter };
+  return { ...script, status: fault.status ?? 500 };
+}
+
 /**
  * A deterministic OpenAI-compatible model for local development and tests: it answers with what it
  * was shown, streams word by word, and fails on request (see script.ts), recording every request.
  */
 export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLlm> {
   const requests: RecordedRequest[] = [];
+  const faults: Array<MockFault & { hits: number }> = [];
   const latencyMs = options.latencyMs ?? 0;
   const chunkDelayMs = options.chunkDelayMs ?? 0;
 
@@ -126,6 +147,12 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     if (path === "/__mock/requests") {
       if (req.method === "DELETE") requests.length = 0;
       return sendJson(res, 200, requests);
+    }
+    if (path === "/__mock/faults") {
+      if (req.method === "POST") faults.push({ ...(JSON.parse(await readBody(req)) as MockFault), hits: 0 });
+      if (req.method === "DELETE") faults.length = 0;
+      res.writeHead(204).end();
+      return;
     }
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendJson(res, 401, openAiError("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
@@ -147,7 +174,10 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     requests.push({ at: Date.now(), path, headers, body });
     if (requests.length > RECORD_LIMIT) requests.splice(0, requests.length - RECORD_LIMIT);
 
-    const script = scriptFor(body);
+    const last = JSON.stringify(body.messages?.at(-1)?.content ?? "");
+    const fault = faults.find((f) => last.includes(f.match) && f.hits < (f.times ?? 1));
+    if (fault) fault.hits++;
+    const script = withFault(scriptFor(body), fault);
     const model = body.model ?? MODELS[0]!;
     await sleep(script.delayMs ?? latencyMs);
     if (script.status === 429) {
