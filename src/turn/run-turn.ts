@@ -98,6 +98,9 @@ export async function runTurn(c: Context<TurnEnv>, input: TurnInput, encoderOf: 
     user: input.user,
     session: input.session,
     idempotencyKey: idempotencyKey(c.req.header("Idempotency-Key")),
+    // In a session's Durable Object attach runs one attempt per key at a time: a claim found there is a failed attempt's.
+    retriesSerialized: c.get("replyLog") !== undefined,
+    model,
     syncToken: syncToken(c.req.header("X-Session-Sync")),
     previousResponse: input.previousResponse,
     instructions: conversation.instructions.length
@@ -109,41 +112,50 @@ export async function runTurn(c: Context<TurnEnv>, input: TurnInput, encoderOf: 
     background: (work) => c.executionCtx.waitUntil(work),
     describe: { protocol: input.protocol, model, stream },
   });
-  const added = turn.fresh ? [...earlier, ...conversation.newTurn] : conversation.newTurn;
-  const encoder = encoderOf({ turn, model, request, stream, added });
+  // The turn holds its Idempotency-Key until it commits: a failure before then lets a retry run at once.
+  try {
+    const added = turn.fresh ? [...earlier, ...conversation.newTurn] : conversation.newTurn;
+    const encoder = encoderOf({ turn, model, request, stream, added });
 
-  // A retry is answered from the session, whatever has become of what it referred to since.
-  if (turn.replay) return replayed(c, turn, encoder, turn.replay, stream);
-  encoder.check?.();
+    // A retry is answered from the session, whatever has become of what it referred to since.
+    if (turn.replay) return replayed(c, turn, encoder, turn.replay, stream);
+    encoder.check?.();
 
-  const body = { ...request, model, messages: turn.messages } as ChatCompletionCreateParams;
-  const asked = await askUpstream(upstream, body, { timeoutMs: config.upstream.timeoutMs, timing, providerMessages: caller.kind === "api_key" });
+    const body = { ...request, model, messages: turn.messages } as ChatCompletionCreateParams;
+    const asked = await askUpstream(upstream, body, { timeoutMs: config.upstream.timeoutMs, timing, providerMessages: caller.kind === "api_key" });
 
-  if (stream) {
-    // From here the idle timeout bounds the stream, however long the answer.
-    asked.deadline.cancel();
-    const relay = relayStream(asked.response.body, {
-      idleTimeoutMs: config.upstream.idleTimeoutMs,
-      clientGone: c.req.raw.signal,
-      format: encoder.format,
-      complete: async (reply) => void (await turn.commit(reply, encoder.streamedRecord?.())),
-      onFailure: (reason) => log("warn", "stream_failed", { ...turn.logFields, reason }),
-      into: c.get("replyLog"),
-    });
-    c.executionCtx.waitUntil(relay.finished);
-    turn.headers["Cache-Control"] = "no-cache";
-    return answer(c, turn, SSE, relay.body);
+    if (stream) {
+      // From here the idle timeout bounds the stream, however long the answer.
+      asked.deadline.cancel();
+      const relay = relayStream(asked.response.body, {
+        idleTimeoutMs: config.upstream.idleTimeoutMs,
+        clientGone: c.req.raw.signal,
+        format: encoder.format,
+        complete: async (reply) => void (await turn.commit(reply, encoder.streamedRecord?.())),
+        onFailure: (reason) => {
+          log("warn", "stream_failed", { ...turn.logFields, reason });
+          c.executionCtx.waitUntil(turn.release());
+        },
+        into: c.get("replyLog"),
+      });
+      c.executionCtx.waitUntil(relay.finished);
+      turn.headers["Cache-Control"] = "no-cache";
+      return answer(c, turn, SSE, relay.body);
+    }
+
+    const text = await readUpstreamBody(asked);
+    const completion = parseCompletion(text);
+    const reply = replyFromCompletion(completion);
+    if (!reply) throw new UpstreamError(502, "The upstream model provider sent a completion without a message.", { code: "upstream_bad_response" });
+    const encoded = encoder.completion({ text, contentType: asked.response.headers.get("Content-Type"), completion, reply });
+    const standing = await turn.commit(reply, encoded.record);
+    // A retry that raced its first attempt: the first one's reply is the one the session remembers.
+    if (standing !== reply) return replayed(c, turn, encoder, standing, false);
+    return answer(c, turn, encoded.contentType, encoded.body);
+  } catch (error) {
+    await turn.release();
+    throw error;
   }
-
-  const text = await readUpstreamBody(asked);
-  const completion = parseCompletion(text);
-  const reply = replyFromCompletion(completion);
-  if (!reply) throw new UpstreamError(502, "The upstream model provider sent a completion without a message.", { code: "upstream_bad_response" });
-  const encoded = encoder.completion({ text, contentType: asked.response.headers.get("Content-Type"), completion, reply });
-  const standing = await turn.commit(reply, encoded.record);
-  // A retry that raced its first attempt: the first one's reply is the one the session remembers.
-  if (standing !== reply) return replayed(c, turn, encoder, standing, false);
-  return answer(c, turn, encoded.contentType, encoded.body);
 }
 
 /**
