@@ -78,6 +78,7 @@ const schema = z.object({
   COSMOS_DATABASE: text("agent-db"),
   COSMOS_CONTAINER: text("user-memory"),
   COSMOS_TIMEOUT_MS: int(50, 60_000, 1500),
+  COSMOS_BREAKER_SECONDS: int(0, 3600, 10),
   PROFILE_CACHE_TTL_SECONDS: int(1, 86_400, 300),
   PROFILE_TTL_SECONDS: int(60, 2_147_483_647, 7_776_000),
   PROFILE_MAX_BYTES: int(2, 1_000_000, 8192),
@@ -141,7 +142,7 @@ export interface Config {
     maxRetries: number;
   };
   cosmos:
-    | { endpoint: string; key: string; database: string; container: string; timeoutMs: number; profileTtlSeconds: number; cacheTtlSeconds: number }
+    | { endpoint: string; key: string; database: string; container: string; timeoutMs: number; breakerSeconds: number; profileTtlSeconds: number; cacheTtlSeconds: number }
     | undefined;
   auth: {
     apiKeys: string[];
@@ -236,6 +237,7 @@ function fromEnv(env: Env): Config {
             database: v.COSMOS_DATABASE,
             container: v.COSMOS_CONTAINER,
             timeoutMs: v.COSMOS_TIMEOUT_MS,
+            breakerSeconds: v.COSMOS_BREAKER_SECONDS,
             profileTtlSeconds: v.PROFILE_TTL_SECONDS,
             cacheTtlSeconds: v.PROFILE_CACHE_TTL_SECONDS,
           }

@@ -5,6 +5,7 @@ import { DeadlineExceeded, withDeadline } from "../http/deadline";
 import { PreconditionFailedError, ServiceUnavailableError } from "../http/errors";
 import { namesEtag } from "../http/etag";
 import { validId } from "../http/ids";
+import { outageBreaker, type OutageBreaker } from "./outage-breaker";
 
 export type Preferences = Record<string, unknown>;
 
@@ -36,6 +37,11 @@ function etagOf(document: ProfileDocument): string {
   return `"${Date.parse(document.updated_at).toString(36)}"`;
 }
 
+/** Cosmos answered with something other than the user's profile: a fault of its data, not an outage. */
+class NotAProfile extends Error {
+  override name = "NotAProfile";
+}
+
 /**
  * What Cosmos returned, checked rather than trusted: one user's profile document, or nothing.
  * Anything else (another document, the container's own metadata) is an error, never a profile.
@@ -52,7 +58,7 @@ function parseDocument(user: string, resource: unknown): ProfileDocument {
     typeof document.updated_at !== "string" ||
     Number.isNaN(Date.parse(document.updated_at))
   ) {
-    throw new Error("Cosmos returned something that is not this user's profile document");
+    throw new NotAProfile("Cosmos returned something that is not this user's profile document");
   }
   return document as ProfileDocument;
 }
@@ -73,16 +79,33 @@ function statusOf(error: unknown): number | undefined {
 }
 
 /**
+ * Failures that say Cosmos is down for everyone: no answer in time, no connection, a 5xx. A 404,
+ * a lost race or a 429 (one partition's throughput) say nothing about other users' calls.
+ */
+function isOutage(error: unknown): boolean {
+  if (error instanceof DeadlineExceeded) return true;
+  if (error instanceof NotAProfile) return false;
+  const status = statusOf(error);
+  return status === undefined || status === 408 || status >= 500;
+}
+
+/**
  * Long-term profiles in Azure Cosmos DB: point reads and writes by id = partition key = user id.
  * Every call is bounded by COSMOS_TIMEOUT_MS and the SDK retries nothing, so a slow Cosmos costs a
- * chat turn one timeout at most (the turn then goes on without preferences). Only a profile write
- * that lost a race reads and writes again, within a deadline.
+ * chat turn one timeout at most (the turn then goes on without preferences); and once a call found
+ * it down, the isolate skips it for COSMOS_BREAKER_SECONDS, so a Cosmos that hangs costs one
+ * timeout per isolate per interval, not one per turn. Only a profile write that lost a race reads
+ * and writes again, within a deadline.
  */
 export class ProfileStore {
+  private readonly breaker: OutageBreaker;
+
   constructor(
     private readonly container: Container,
     private readonly settings: ProfileSettings,
-  ) {}
+  ) {
+    this.breaker = outageBreaker({ openMs: settings.breakerSeconds * 1000 });
+  }
 
   /** Cosmos work under COSMOS_TIMEOUT_MS; past it, the request is aborted and the caller told. */
   private async bounded<T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -93,6 +116,11 @@ export class ProfileStore {
       if (error instanceof DeadlineExceeded) controller.abort();
       throw error;
     }
+  }
+
+  /** A call of the profile API or a turn: skipped at once while Cosmos is known to be down. */
+  private guarded<T>(what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.breaker.run(() => this.bounded(what, work), isOutage);
   }
 
   /**
@@ -106,7 +134,7 @@ export class ProfileStore {
   }
 
   private async readDocument(user: string): Promise<ProfileDocument | undefined> {
-    return this.bounded("read", async (abortSignal) => {
+    return this.guarded("read", async (abortSignal) => {
       const { resource, statusCode } = await this.document(user).read({ abortSignal });
       if (statusCode === 404 || resource === undefined) return undefined;
       return parseDocument(user, resource);
@@ -142,7 +170,7 @@ export class ProfileStore {
         updated_at: new Date(Math.max(now, previous + 1)).toISOString(),
       };
       try {
-        const written = await this.bounded("write", async (abortSignal) =>
+        const written = await this.guarded("write", async (abortSignal) =>
           current
             ? this.document(user).replace<ProfileDocument>(next, { abortSignal, accessCondition: { type: "IfMatch", condition: current._etag! } })
             : this.container.items.create<ProfileDocument>(next, { abortSignal }),
@@ -159,7 +187,7 @@ export class ProfileStore {
 
   /** Restarts the document's TTL clock without touching preferences or our ETag. */
   async touch(user: string): Promise<void> {
-    await this.bounded("touch", (abortSignal) =>
+    await this.guarded("touch", (abortSignal) =>
       this.document(user).patch([{ op: "set", path: "/ttl", value: this.settings.profileTtlSeconds }], { abortSignal }),
     );
   }
@@ -167,7 +195,7 @@ export class ProfileStore {
   /** Removes the profile; true if there was one. */
   async remove(user: string): Promise<boolean> {
     try {
-      await this.bounded("delete", (abortSignal) => this.document(user).delete({ abortSignal }));
+      await this.guarded("delete", (abortSignal) => this.document(user).delete({ abortSignal }));
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
@@ -175,9 +203,15 @@ export class ProfileStore {
     }
   }
 
-  /** Readiness: the container answers. */
+  /** Until when calls skip Cosmos after an outage (ms since the epoch), for readiness to report. */
+  skippedUntil(): number | undefined {
+    return this.breaker.openUntil();
+  }
+
+  /** Readiness: the container answers. Asked even while calls skip Cosmos; its answer ends the skipping. */
   async ping(): Promise<void> {
     await this.bounded("ping", (abortSignal) => this.container.read({ abortSignal }));
+    this.breaker.close();
   }
 }
 

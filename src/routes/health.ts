@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../auth/app-env";
-import { profileStore } from "../memory/profile-store";
+import { profileStore, type ProfileStore } from "../memory/profile-store";
 import { redisClient } from "../redis/client";
 
-type Check = { status: "ok" } | { status: "failing" | "not_configured"; reason: string };
+type Check = { status: "ok" } | { status: "failing" | "not_configured"; reason: string; skipped_until?: string };
 
 async function checkRedis(config: AppEnv["Variables"]["config"]): Promise<Check> {
   if (!config.redis) return { status: "not_configured", reason: "UPSTASH_REDIS_REST_URL is not set" };
@@ -17,11 +17,15 @@ async function checkRedis(config: AppEnv["Variables"]["config"]): Promise<Check>
 
 async function checkCosmos(config: AppEnv["Variables"]["config"]): Promise<Check> {
   if (!config.cosmos) return { status: "not_configured", reason: "COSMOS_ENDPOINT is not set (profiles are off)" };
+  let store: ProfileStore | undefined;
   try {
-    await (await profileStore(config.cosmos)).ping();
+    store = await profileStore(config.cosmos);
+    await store.ping();
     return { status: "ok" };
   } catch {
-    return { status: "failing", reason: "Cosmos DB did not answer" };
+    // While turns skip Cosmos after an outage, say until when, so an operator sees why they lack preferences.
+    const skippedUntil = store?.skippedUntil();
+    return { status: "failing", reason: "Cosmos DB did not answer", ...(skippedUntil ? { skipped_until: new Date(skippedUntil).toISOString() } : {}) };
   }
 }
 

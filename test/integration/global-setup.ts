@@ -48,6 +48,9 @@ export default async function setup(project: TestProject) {
       COSMOS_ENDPOINT: cosmosFaults.url,
       COSMOS_KEY: cosmos.key,
       COSMOS_TIMEOUT_MS: "800",
+      // Faults are injected per user into this shared worker: a breaker would carry one test's
+      // outage into the next. Its own test runs a worker of its own.
+      COSMOS_BREAKER_SECONDS: "0",
       JWT_SECRET,
       JWT_JWKS_URL: jwks.url,
       JWT_AUDIENCE: "concierge-tests",

@@ -13,6 +13,7 @@ const settings = {
   database: "agent-db",
   container: "user-memory",
   timeoutMs: 2000,
+  breakerSeconds: 0,
   profileTtlSeconds: 7_776_000,
   cacheTtlSeconds: 300,
 };
