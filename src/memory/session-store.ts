@@ -9,6 +9,7 @@ import { describeRedisError, redisClient, withRedis } from "../redis/client";
 import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
 import { formatConversation, parseConversation, type ConversationInfo } from "./conversation-record";
+import { readExportPage, type ExportCursor, type ExportPage } from "./export-page";
 
 export interface SessionSettings {
   ttlSeconds: number;
@@ -38,9 +39,6 @@ const PAGE = 300;
 /** Pages one erasure request works through before it answers with what is left (10,200 sessions). */
 const PAGES_PER_ERASURE = 34;
 
-/** Sessions read per Upstash request by an export: a session holds at most HISTORY_MAX_STORED messages of bounded size. */
-const EXPORT_PAGE = 10;
-
 /** Every key of one session. */
 export const sessionKeys = (user: string, session: string) => [
   keys.session(user, session),
@@ -62,12 +60,6 @@ export interface StoredSession {
   /** How many of the listed messages, from the first, the summary already stands for (the window no longer shows them). */
   summaryCovers: number;
   expiresAt: number;
-}
-
-export interface ExportedSession extends StoredSession {
-  lastActiveAt: number;
-  /** The metadata it was created with through the Conversations API, if it was. */
-  conversationMetadata: Record<string, string> | null;
 }
 
 /** The summary, and how many of the `listed` stored messages (from the first) it covers. */
@@ -130,43 +122,9 @@ export class SessionStore {
     });
   }
 
-  /**
-   * Every live session of the user with everything stored for it, most recently active first,
-   * read a page of sessions per Upstash request so no answer grows past what one request may
-   * carry. (A session that expires between the index read and its page is left out.)
-   */
-  async *exportAll(user: string, now = Date.now()): AsyncGenerator<ExportedSession> {
-    const sessions = await this.list(user, Number.MAX_SAFE_INTEGER, now);
-    for (let start = 0; start < sessions.length; start += EXPORT_PAGE) {
-      const page = sessions.slice(start, start + EXPORT_PAGE);
-      const results = await withRedis("export", () => {
-        const pipeline = this.redis.pipeline();
-        for (const { id } of page) {
-          pipeline
-            .lrange(keys.session(user, id), 0, -1)
-            .get(keys.summary(user, id))
-            .pttl(keys.session(user, id))
-            .get(keys.appended(user, id))
-            .get(keys.conversation(user, id));
-        }
-        return pipeline.exec<unknown[]>();
-      });
-      for (const [i, info] of page.entries()) {
-        const [messages, summary, pttl, appended, conversation] = results.slice(5 * i, 5 * i + 5);
-        const listed = Array.isArray(messages) ? messages : [];
-        const record = parseConversation(conversation);
-        // Gone since the index was read; a conversation created without items is there all the same.
-        if (listed.length === 0 && !record) continue;
-        yield {
-          id: info.id,
-          lastActiveAt: info.lastActiveAt,
-          expiresAt: listed.length > 0 ? now + Math.max(0, Number(pttl)) : info.expiresAt,
-          ...summaryOf(summary, appended, listed.length),
-          messages: parseStoredMessages(listed),
-          conversationMetadata: record?.metadata ?? null,
-        };
-      }
-    }
+  /** One page of the user's export (export-page.ts): a few MB whatever the sessions hold. */
+  exportPage(user: string, cursor: ExportCursor | undefined, now = Date.now()): Promise<ExportPage> {
+    return readExportPage(this.redis, user, cursor, this.settings.ttlSeconds * 1000, now);
   }
 
   /**

@@ -11,7 +11,8 @@ import { utf8Length } from "../http/utf8";
 import { profileCache } from "../memory/profile-cache";
 import { profileStore, type Preferences, type Profile, type ProfileStore } from "../memory/profile-store";
 import { redisClient } from "../redis/client";
-import { sessionStore, type ExportedSession } from "../memory/session-store";
+import { decodeCursor, encodeCursor, type ExportedSession } from "../memory/export-page";
+import { sessionStore } from "../memory/session-store";
 
 /** Runs work on the profile store. Cosmos failures become a clear 503; our own errors (412, 400) pass as they are. */
 async function withProfiles<T>(config: Config, work: (store: ProfileStore) => Promise<T>): Promise<T> {
@@ -68,50 +69,18 @@ async function write(c: Context<AppEnv>, parse: (body: unknown) => (current: Pre
   return respond(c, profile);
 }
 
-/**
- * Everything stored about the user as one JSON document, written a session at a time as the pages
- * arrive: a user with a thousand long sessions never has them all in the worker's memory at once.
- * Should Redis fail midway, the stream breaks off and the client gets no valid document.
- */
-function exportDocument(
-  user: string,
-  profile: Profile | undefined,
-  first: IteratorResult<ExportedSession>,
-  rest: AsyncGenerator<ExportedSession>,
-): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  const head = {
-    object: "export",
-    user,
-    exported_at: new Date().toISOString(),
-    profile: { preferences: profile?.preferences ?? {}, updated_at: profile?.updatedAt ?? null },
+/** An export page's session as the API shows it; a session cut by a page says so on both sides. */
+function exportedSession(session: ExportedSession) {
+  return {
+    id: session.id,
+    last_active_at: new Date(session.lastActiveAt).toISOString(),
+    expires_at: new Date(session.expiresAt).toISOString(),
+    summary: session.summary,
+    messages: session.messages,
+    ...(session.continued ? { continued: true } : {}),
+    ...(session.complete ? {} : { has_more_messages: true }),
+    ...(session.conversationMetadata ? { conversation_metadata: session.conversationMetadata } : {}),
   };
-  let next: IteratorResult<ExportedSession> | undefined = first;
-  let count = 0;
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(encoder.encode(`${JSON.stringify(head).slice(0, -1)},"sessions":[`));
-    },
-    async pull(controller) {
-      const current = next ?? (await rest.next());
-      next = undefined;
-      if (current.done) {
-        controller.enqueue(encoder.encode("]}"));
-        controller.close();
-        return;
-      }
-      const session = current.value;
-      const exported = {
-        id: session.id,
-        last_active_at: new Date(session.lastActiveAt).toISOString(),
-        expires_at: new Date(session.expiresAt).toISOString(),
-        summary: session.summary,
-        messages: session.messages,
-        ...(session.conversationMetadata ? { conversation_metadata: session.conversationMetadata } : {}),
-      };
-      controller.enqueue(encoder.encode(`${count++ > 0 ? "," : ""}${JSON.stringify(exported)}`));
-    },
-  });
 }
 
 /** GET, PUT, PATCH and DELETE /v1/profile: the caller's own long-term preferences. */
@@ -151,11 +120,21 @@ export const profileRoutes = new Hono<AppEnv>()
   .get("/export", async (c) => {
     const config = c.get("config");
     const user = userOf(c.get("caller"));
-    // The profile first: an export that cannot include it fails whole (503) before anything is sent.
-    const profile = config.cosmos ? await withProfiles(config, (store) => store.read(user)) : undefined;
-    const sessions = sessionStore(config).exportAll(user);
-    const first = await sessions.next(); // a Redis that is down is a 503 too, not a broken document
-    return c.body(exportDocument(user, profile, first, sessions), 200, { "Content-Type": "application/json" });
+    const raw = c.req.query("cursor");
+    const cursor = raw === undefined ? undefined : decodeCursor(raw);
+    const exportedAt = new Date().toISOString();
+    // The profile comes with the first page; a store that is down is a 503, never a partial page.
+    const profile = cursor ? undefined : config.cosmos ? await withProfiles(config, (store) => store.read(user)) : { preferences: {}, updatedAt: undefined };
+    const page = await sessionStore(config).exportPage(user, cursor);
+    return c.json({
+      object: "export",
+      user,
+      exported_at: exportedAt,
+      ...(profile ? { profile: { preferences: profile.preferences, updated_at: profile.updatedAt ?? null } } : {}),
+      sessions: page.sessions.map(exportedSession),
+      has_more: page.next !== undefined,
+      next_cursor: page.next ? encodeCursor(page.next) : null,
+    });
   })
   .delete("/", async (c) => {
     const config = c.get("config");
