@@ -1,5 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { userOf } from "../auth/caller";
 import { InvalidRequestError } from "../http/errors";
+import { keys } from "../redis/keys";
+import { redisClient, withRedis } from "../redis/client";
 import { idempotencyKey } from "./idempotency-key";
 import { ReplyLog } from "./reply-log";
 import type { TurnEnv } from "./turn-env";
@@ -33,6 +36,21 @@ function attached(c: Context<TurnEnv>, reply: ReplyLog, after: number): Response
 }
 
 /**
+ * Whether the session still holds the turn of `key`, committed or in flight. A session delete or an
+ * erasure removes both, and the log in this object's memory must not outlive them: without this
+ * check a widget's resume re-streamed an erased reply for up to KEEP_FINISHED_MS. One Upstash
+ * request, and only on a resume.
+ */
+async function stillStored(c: Context<TurnEnv>, key: string): Promise<boolean> {
+  const user = userOf(c.get("caller"));
+  const session = c.req.header("X-Session-Id") ?? "";
+  const [committed, claimed] = await withRedis("attach", () =>
+    redisClient(c.get("config")).pipeline().hexists(keys.turns(user, session), key).hexists(keys.claims(user, session), key).exec<[number, number]>(),
+  );
+  return Number(committed) === 1 || Number(claimed) === 1;
+}
+
+/**
  * Retries of a session's streamed replies, in its Durable Object. A request with the
  * Idempotency-Key of a reply that is streaming (or streamed a moment ago) and a Last-Event-ID
  * attaches to it: the pieces after that id, then the rest as it comes, from the one generation,
@@ -51,11 +69,15 @@ export function attachOrRecord({ replies }: AttachOptions): MiddlewareHandler<Tu
     const resumeAfter = lastEventId(c.req.header("Last-Event-ID"));
     for (let running = replies.get(key); running; running = replies.get(key)) {
       if ((await running.streaming) && !running.failed) {
-        if (resumeAfter !== undefined) return attached(c, running, resumeAfter);
-        await running.done;
-        if (!running.failed) return next(); // saved: the turn answers with its replay
+        if (resumeAfter === undefined) {
+          await running.done;
+          if (!running.failed) return next(); // saved: the turn answers with its replay
+        } else if (await stillStored(c, key)) {
+          return attached(c, running, resumeAfter);
+        }
       }
-      // Nothing to attach to: forget it, and run the turn (unless another retry has begun to).
+      // Nothing to attach to (or nothing the session still holds): forget it, and run the turn
+      // (unless another retry has begun to).
       if (replies.get(key) === running) replies.delete(key);
     }
 

@@ -194,4 +194,25 @@ describe("a widget's reply outlives its connection (the session's Durable Object
     // The model was asked again: the retry ran the turn.
     expect(await upstreamRequests(marker)).toHaveLength(2);
   });
+
+  for (const [what, forget] of [
+    ["its user is erased", (user: string) => proxyFetch("/v1/profile", { method: "DELETE", user })],
+    ["its session is deleted", (user: string, session: string) => proxyFetch(`/v1/sessions/${session}`, { method: "DELETE", user })],
+  ] as const) {
+    it(`does not stream a finished reply again once ${what}: the resume runs the turn anew`, async () => {
+      const [user, session, marker, key] = [uniqueId("phone"), uniqueId("s"), uniqueId("forgotten"), crypto.randomUUID()];
+      const ask = `${marker} [mock:words=20]`;
+      const whole = await readReply(await widgetTurn(user, session, ask, { "Idempotency-Key": key }));
+      expect(whole.done).toBe(true);
+      expect((await forget(user, session)).status).toBe(200);
+
+      const resumed = await widgetTurn(user, session, ask, { "Idempotency-Key": key, "Last-Event-ID": "0" });
+      expect(resumed.status).toBe(200);
+      expect(resumed.headers.get("X-Reply-Resumed")).toBeNull();
+      expect((await readReply(resumed)).done).toBe(true);
+      // Not the reply from the object's memory: the model was asked again, and the session holds only the new turn.
+      expect(await upstreamRequests(marker)).toHaveLength(2);
+      expect(await storedMessages(user, session)).toHaveLength(2);
+    });
+  }
 });
