@@ -105,7 +105,7 @@ const schema = z.object({
   SUMMARY_MAX_TOKENS: int(16, 4096, 256),
   MEMORY_EXTRACTION: z._default(z.enum(["off", "on"]), "off"),
   MEMORY_MODEL: optionalText,
-  SYNC_FALLBACK: z._default(z.enum(["isolate", "durable-object"]), "isolate"),
+  SYNC_FALLBACK: z.optional(z.enum(["isolate", "durable-object"])),
   RESUMABLE_REPLIES: z.optional(z.enum(["widgets", "off"])),
 });
 
@@ -198,7 +198,10 @@ function fromEnv(env: Env): Config {
   }
   // A widget may not pick what we pay for: without ALLOWED_MODELS, the one model the operator chose.
   const allowedModels = v.ALLOWED_MODELS.length > 0 || !widgetTokens ? v.ALLOWED_MODELS : [v.DEFAULT_MODEL];
-  if (v.SYNC_FALLBACK === "durable-object" && !env.SESSION_SYNC) {
+  // The object wherever the binding is (wrangler.toml binds it): with read replicas, a client that
+  // echoes no token (a streaming openai SDK) otherwise misses its previous turn from another isolate.
+  const syncFallback = v.SYNC_FALLBACK ?? (env.SESSION_SYNC ? "durable-object" : "isolate");
+  if (syncFallback === "durable-object" && !env.SESSION_SYNC) {
     throw new ConfigError("invalid configuration: SYNC_FALLBACK=durable-object needs the SESSION_SYNC Durable Object binding (wrangler.toml)");
   }
   // On wherever the binding is (wrangler.toml binds it), unless turned off; asked for without it, refused.
@@ -268,7 +271,7 @@ function fromEnv(env: Env): Config {
     sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED, maxPerUser: v.MAX_SESSIONS_PER_USER },
     limits: { maxBodyBytes: v.MAX_BODY_BYTES, maxMessages: v.MAX_MESSAGES_PER_REQUEST, maxMessageBytes: v.MAX_MESSAGE_BYTES, maxProfileBytes: v.PROFILE_MAX_BYTES },
     // Bounded like a Redis command: the object is a round trip away, and a turn only waits so long.
-    sessionSync: v.SYNC_FALLBACK === "durable-object" && env.SESSION_SYNC ? { objects: env.SESSION_SYNC, timeoutMs: v.REDIS_TIMEOUT_MS } : undefined,
+    sessionSync: syncFallback === "durable-object" && env.SESSION_SYNC ? { objects: env.SESSION_SYNC, timeoutMs: v.REDIS_TIMEOUT_MS } : undefined,
     resumable: resumable && env.SESSION_TURNS ? { objects: env.SESSION_TURNS } : undefined,
   };
 }

@@ -54,5 +54,7 @@ export const healthRoutes = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ status: "ok" }))
   .get("/readyz", async (c) => {
     const { ready, checks } = await readiness(c.get("config"));
-    return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
+    // Which fallback a turn without X-Session-Sync uses, so an operator with read replicas can check it.
+    const syncFallback = c.get("config").sessionSync ? "durable-object" : "isolate";
+    return c.json({ status: ready ? "ready" : "not_ready", checks, sync_fallback: syncFallback }, ready ? 200 : 503);
   });

@@ -12,7 +12,7 @@ import { keyReused, turnMemory, type Idempotency, type ResponseRecord, type Turn
 import { ConflictError } from "../http/errors";
 import { foldSummary } from "../memory/fold-summary";
 import { redisClient, sessionRedis } from "../redis/client";
-import { rememberSave, sessionSyncToken } from "./session-sync";
+import { rememberSave, sessionSyncStart, type SyncSource } from "./session-sync";
 import { upstreamClient } from "../upstream/client";
 import { learnPreferences } from "../memory/learn-preferences";
 import { profileStore } from "../memory/profile-store";
@@ -107,7 +107,8 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
     : undefined;
   const target: TurnTarget = { user: options.user, session, idempotency, previousResponse: session ? options.previousResponse : undefined };
   // A session turn's own Redis client: it carries the session's sync token in, and its save's out.
-  const redis = session ? sessionRedis(config, await sessionSyncToken(config, options.user, session, options.syncToken)) : undefined;
+  const sync = session ? await sessionSyncStart(config, options.user, session, options.syncToken) : undefined;
+  const redis = sync ? sessionRedis(config, sync.token) : undefined;
   const store = session || config.cosmos ? turnMemory(config, options.background, redis) : undefined;
 
   const loaded = await timing.measure("memory", () => loadTurn(config, store, target));
@@ -124,7 +125,7 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
   }
   const held = heldClaim(claim?.state === "claimed" ? store : undefined, target);
   try {
-    return await shapeTurn(options, { newTurn, target, redis, store, loaded, held });
+    return await shapeTurn(options, { newTurn, target, redis, syncSource: sync?.source, store, loaded, held });
   } catch (error) {
     await held.release();
     throw error;
@@ -155,13 +156,15 @@ interface Opened {
   newTurn: ChatMessage[];
   target: TurnTarget;
   redis: Redis | undefined;
+  /** Where a session turn's sync token came from. */
+  syncSource: SyncSource | undefined;
   store: TurnMemory | undefined;
   loaded: LoadedTurn;
   held: HeldClaim;
 }
 
 /** The turn once its memory is loaded (and its key claimed): the prompt, the window, and how it commits. */
-async function shapeTurn(options: TurnOptions, { newTurn, target, redis, store, loaded, held }: Opened): Promise<Turn> {
+async function shapeTurn(options: TurnOptions, { newTurn, target, redis, syncSource, store, loaded, held }: Opened): Promise<Turn> {
   const { config, session, timing } = options;
   const { limitHeaders } = loaded;
   let memory = loaded.memory;
@@ -201,6 +204,7 @@ async function shapeTurn(options: TurnOptions, { newTurn, target, redis, store, 
     history_kept: window.kept,
     history_dropped: window.dropped,
     prompt_tokens_estimated: window.estimatedTokens,
+    ...(syncSource ? { sync: syncSource } : {}),
     ...(memory.degraded.length ? { degraded: memory.degraded } : {}),
   };
 

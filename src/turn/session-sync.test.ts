@@ -2,10 +2,10 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { loadConfig, type Env, type SessionSyncObjects } from "../config";
-import { rememberSave, sessionSyncToken } from "./session-sync";
+import { rememberSave, sessionSyncStart, sessionSyncToken } from "./session-sync";
 
 // Each env object is a config of its own, and so an isolate of its own: its own memory of saves.
-const isolate = (vars: Env = {}) => loadConfig({ SESSION_SYNC: env.SESSION_SYNC, ...vars });
+const isolate = (vars: Env = {}) => loadConfig({ SESSION_SYNC: env.SESSION_SYNC, SYNC_FALLBACK: "isolate", ...vars });
 const withFallback = () => isolate({ SYNC_FALLBACK: "durable-object" });
 let sessions = 0;
 const newSession = () => `s${++sessions}-${Date.now()}`;
@@ -60,5 +60,20 @@ describe("where a turn that echoes no sync token finds the session's latest save
 
   it("refuses SYNC_FALLBACK=durable-object without the binding, by name", () => {
     expect(() => loadConfig({ SYNC_FALLBACK: "durable-object" })).toThrow(/SESSION_SYNC/);
+  });
+
+  it("asks the object by default wherever SESSION_SYNC is bound, and only the isolate where it is not", async () => {
+    const session = newSession();
+    await rememberSave(loadConfig({ SESSION_SYNC: env.SESSION_SYNC }), "alice", session, "token-1");
+    expect(await sessionSyncStart(loadConfig({ SESSION_SYNC: env.SESSION_SYNC }), "alice", session, undefined)).toEqual({ token: "token-1", source: "object" });
+    expect(loadConfig({}).sessionSync).toBeUndefined();
+    expect(await sessionSyncStart(loadConfig({}), "alice", session, undefined)).toEqual({ token: undefined, source: "none" });
+  });
+
+  it("says where the token came from, for the turn's log line", async () => {
+    const [here, session] = [isolate(), newSession()];
+    await rememberSave(here, "alice", session, "token-1");
+    expect(await sessionSyncStart(here, "alice", session, "echoed")).toEqual({ token: "echoed", source: "echoed" });
+    expect(await sessionSyncStart(here, "alice", session, undefined)).toEqual({ token: "token-1", source: "isolate" });
   });
 });

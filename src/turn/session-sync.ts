@@ -10,25 +10,34 @@ const latestSaves = new WeakMap<Config, Map<string, string>>();
 /** The name of a session's Durable Objects (its sync token here, its turns in SessionTurns). */
 export const sessionObjectName = (user: string, session: string) => `${user}\u0000${session}`;
 
+/** Where a turn's sync token came from: the turn's log line says, so an operator sees how many turns rely on a fallback. */
+export type SyncSource = "echoed" | "object" | "isolate" | "none";
+
 /**
  * The sync token a session turn's reads start from, so they wait for the session's latest save on
  * an Upstash Global replica: the one the client echoed (X-Session-Sync); else, with
  * SYNC_FALLBACK=durable-object, the one the session's Durable Object holds, wherever that save
  * ran; else the session's latest save in this isolate, if it ran here.
  */
-export async function sessionSyncToken(config: Config, user: string, session: string, echoed: string | undefined): Promise<string | undefined> {
-  if (echoed) return echoed;
+export async function sessionSyncStart(config: Config, user: string, session: string, echoed: string | undefined): Promise<{ token: string | undefined; source: SyncSource }> {
+  if (echoed) return { token: echoed, source: "echoed" };
   const remembered = latestSaves.get(config)?.get(sessionObjectName(user, session));
-  if (!config.sessionSync) return remembered;
+  const inIsolate = { token: remembered, source: remembered ? "isolate" : "none" } as const;
+  if (!config.sessionSync) return inIsolate;
   try {
     const { objects } = config.sessionSync;
     const stub = objects.get(objects.idFromName(sessionObjectName(user, session)));
-    return (await withDeadline(stub.latest(), config.sessionSync.timeoutMs, undefined, "session sync read")) ?? remembered;
+    const held = await withDeadline(stub.latest(), config.sessionSync.timeoutMs, undefined, "session sync read");
+    return held ? { token: held, source: "object" } : inIsolate;
   } catch (error) {
     // The turn goes on as the isolate knows it: read-your-writes as without the fallback.
     log("warn", "session_sync_failed", { op: "read", error: describeError(error) });
-    return remembered;
+    return inIsolate;
   }
+}
+
+export async function sessionSyncToken(config: Config, user: string, session: string, echoed: string | undefined): Promise<string | undefined> {
+  return (await sessionSyncStart(config, user, session, echoed)).token;
 }
 
 /**

@@ -41,4 +41,5 @@ describe("what the worker logs", () => {
     for (const secret of stack().secrets) expect(log).not.toContain(secret);
     expect(log).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/); // no stack traces
   });
+
 });

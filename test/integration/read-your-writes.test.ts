@@ -58,7 +58,7 @@ describe("read-your-writes across isolates, with replica lag", () => {
   let isolateB: Stack;
 
   beforeAll(async () => {
-    lagged = await startLagged({}, [undefined, undefined]);
+    lagged = await startLagged({ SYNC_FALLBACK: "isolate" }, [undefined, undefined]);
     [isolateA, isolateB] = lagged.isolates as [Stack, Stack];
   }, 90_000);
 
@@ -137,11 +137,11 @@ describe("read-your-writes across isolates, with replica lag", () => {
 });
 
 /**
- * SYNC_FALLBACK=durable-object across two isolates that share the SessionSync objects, as every
- * isolate of a deployed worker does: locally, one worker defines them and the other binds to it
- * through wrangler's dev registry.
+ * The default where SESSION_SYNC is bound (SYNC_FALLBACK=durable-object) across two isolates that
+ * share the SessionSync objects, as every isolate of a deployed worker does: locally, one worker
+ * defines them and the other binds to it through wrangler's dev registry.
  */
-describe("read-your-writes across isolates for clients that echo nothing (SYNC_FALLBACK=durable-object)", () => {
+describe("read-your-writes across isolates for clients that echo nothing (by default, where SESSION_SYNC is bound)", () => {
   let lagged: Lagged | undefined;
   let owner: Stack;
   let other: Stack;
@@ -149,7 +149,7 @@ describe("read-your-writes across isolates for clients that echo nothing (SYNC_F
   beforeAll(async () => {
     const name = `concierge-ryw-${process.pid}`;
     const bindToOwner = { durable_objects: { bindings: [{ name: "SESSION_SYNC", class_name: "SessionSync", script_name: name }] }, migrations: [] };
-    lagged = await startLagged({ SYNC_FALLBACK: "durable-object" }, [{ name }, { name: `${name}-other`, ...bindToOwner }]);
+    lagged = await startLagged({}, [{ name }, { name: `${name}-other`, ...bindToOwner }]);
     [owner, other] = lagged.isolates as [Stack, Stack];
   }, 120_000);
 
@@ -160,6 +160,38 @@ describe("read-your-writes across isolates for clients that echo nothing (SYNC_F
     expect(await (await turn(owner, user, "I live in Porto", {}, true)).text()).toContain("data: [DONE]");
     expect(await replyText(await turn(other, user, "Where do I live?"))).toContain("I can see 2 earlier messages");
     expect(await replyText(await turn(owner, user, "And my name?"))).toContain("I can see 4 earlier messages");
+  });
+
+  it("lets a streaming openai SDK client, which can read no sync token, see its previous turn in the other isolate", async () => {
+    const user = uniqueId("ryw-do-sdk");
+    const sdk = (worker: Stack) => new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: KEY, maxRetries: 0, defaultHeaders: { "X-User-Id": user, "X-Session-Id": "s" } });
+    const ask = async (worker: Stack, content: string) => {
+      let text = "";
+      for await (const chunk of await sdk(worker).chat.completions.create({ model: "mock-small", stream: true, messages: [{ role: "user", content }] })) {
+        text += chunk.choices[0]?.delta.content ?? "";
+      }
+      return text;
+    };
+    await ask(owner, "I live in Porto");
+    expect(await ask(other, "Where do I live?")).toContain("I can see 2 earlier messages");
+    expect(await ask(owner, "And my name?")).toContain("I can see 4 earlier messages");
+  });
+
+  it("says on each turn's log line where its sync token came from, and /readyz which fallback runs", async () => {
+    const user = uniqueId("ryw-do-log");
+    const syncOf = async (worker: Stack, res: Response) => {
+      await res.text();
+      const id = res.headers.get("X-Request-Id")!;
+      const line = () => worker.workerLog().split("\n").find((l) => l.includes(`"request_id":"${id}"`) && l.includes('"event":"turn"'));
+      await expect.poll(line, { timeout: 5000 }).toBeDefined();
+      return (JSON.parse(line()!) as { sync?: string }).sync;
+    };
+    const first = await turn(owner, user, "I live in Sines");
+    const sync = first.headers.get("X-Session-Sync")!;
+    expect(await syncOf(owner, first)).toBe("none"); // a new session: no save to wait for
+    expect(await syncOf(other, await turn(other, user, "Where do I live?"))).toBe("object");
+    expect(await syncOf(owner, await turn(owner, user, "And my name?", { "X-Session-Sync": sync }))).toBe("echoed");
+    expect(((await (await fetch(`${other.url}/readyz`)).json()) as { sync_fallback: string }).sync_fallback).toBe("durable-object");
   });
 
   it("keeps each session's token to itself", async () => {
