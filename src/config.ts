@@ -8,7 +8,7 @@ import { ConfigError } from "./http/errors";
  */
 export interface SessionSyncObjects<Id = unknown> {
   idFromName(name: string): Id;
-  get(id: Id): { latest(): Promise<string | null>; saved(token: string, ttlSeconds: number): Promise<void> };
+  get(id: Id): { latest(): Promise<string | null>; saved(token: string, ttlSeconds: number, order?: number): Promise<void> };
 }
 
 /**

@@ -31,8 +31,7 @@ for i = 5, #ARGV, 500 do
   redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
 end
 redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('INCRBY', KEYS[3], #ARGV - 4)
-return 1`;
+return redis.call('INCRBY', KEYS[3], #ARGV - 4)`;
 
 /** Never fewer than this many keys remembered, however few messages a session stores. */
 const MIN_KEYS = 64;
@@ -58,8 +57,9 @@ export interface AppendOnce {
 }
 
 /**
- * Queues the conditional append in `transaction`. Its result is 1 when the turn was appended, or
- * the value (turn-claim.ts's committedValue) that an earlier attempt with the same key committed.
+ * Queues the conditional append in `transaction`. Its result is the session's appended count once
+ * the turn was appended (a number), or the value (turn-claim.ts's committedValue, a string) that
+ * an earlier attempt with the same key committed.
  */
 export function appendOnce(transaction: Transaction, turn: AppendOnce): Transaction {
   const { user, session } = turn;

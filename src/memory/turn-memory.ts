@@ -181,7 +181,9 @@ export class TurnMemory {
    * unless something newer is cached by then (a profile write in the meantime). With an
    * Idempotency-Key the append happens at most once per key, and if an earlier attempt won the race
    * its stored reply is returned (nothing of this attempt was appended). A Responses record, if
-   * given, is written in the same transaction: whoever sees the answer can chain from it.
+   * given, is written in the same transaction: whoever sees the answer can chain from it. `order`
+   * is the session's appended count after this save: saves that race commit in its order, so it
+   * tells which one's sync token is the newer.
    */
   async save(
     { user, session, idempotency }: TurnTarget,
@@ -189,7 +191,7 @@ export class TurnMemory {
     memory: LoadedMemory,
     record?: ResponseRecord,
     now = Date.now(),
-  ): Promise<AssistantMessage | undefined> {
+  ): Promise<{ earlier?: AssistantMessage; order?: number }> {
     const transaction = this.redis.multi();
     const stored = session ? messages.map((message) => JSON.stringify(message)) : [];
     // First, so the answer tells whether the user was erased while this turn was in flight.
@@ -236,19 +238,22 @@ export class TurnMemory {
       profileCache.write(transaction, user, memory.uncachedProfile, this.config.cosmos.cacheTtlSeconds, { ifAbsent: true });
       commands++;
     }
-    if (commands === 0) return undefined;
-    const [erasedAt, appended] = await withRedisWrite("save", () => transaction.exec<[string | null, ...unknown[]]>());
+    if (commands === 0) return {};
+    const [erasedAt, ...results] = await withRedisWrite("save", () => transaction.exec<[string | null, ...unknown[]]>());
+    // The append's answer: the conditional one's first, the plain one's INCRBY after RPUSH and LTRIM.
+    const appended = session && stored.length > 0 ? results[idempotency ? 0 : 2] : undefined;
     // An earlier attempt with this key committed the turn: nothing of ours was written.
-    if (idempotency && session && stored.length > 0 && appended !== 1) {
+    if (idempotency && typeof appended === "string") {
       const earlier = parseCommitted(appended);
       // Another request took the key while this one ran unclaimed (its claim had expired).
       if (!committedFor(idempotency.fingerprint, earlier)) throw keyReused();
-      if (earlier.reply) return earlier.reply;
+      if (earlier.reply) return { earlier: earlier.reply };
+      return {};
     }
     if (session && erasedAt !== null && String(erasedAt) !== memory.erasedAt) {
       await this.undo(user, session, stored, idempotency?.key, record?.id);
     }
-    return undefined;
+    return typeof appended === "number" ? { order: appended } : {};
   }
 
   /**

@@ -227,13 +227,13 @@ async function shapeTurn(options: TurnOptions, { newTurn, target, redis, syncSou
       // committed); it never fails the turn.
       const keyed = target.idempotency && turn.length > 0 ? savedSize(turn.at(-1)!) + 2 * (target.idempotency.fingerprint.length + 4) : 0;
       const left = budgetLeft(turn) - keyed;
-      const earlier = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(left) : undefined));
+      const { earlier, order } = await timing.measure("persist", () => store.save(target, turn, memory, session ? record?.(left) : undefined));
       held.committed();
       if (earlier) standing = earlier;
       // What a client echoes to its next turn, which then reads this save wherever it runs.
       if (redis?.readYourWritesSyncToken && isSyncToken(redis.readYourWritesSyncToken)) {
         headers["X-Session-Sync"] = redis.readYourWritesSyncToken;
-        await rememberSave(config, options.user, session!, redis.readYourWritesSyncToken);
+        await rememberSave(config, options.user, session!, redis.readYourWritesSyncToken, order);
       }
       // Stored messages the window no longer shows and the summary does not yet hold: fold them. A
       // session's first turn stored the client's earlier messages from position 0, less the oldest

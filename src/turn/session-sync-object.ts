@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import { isNewer } from "./session-sync";
 
 const TOKEN = "token";
+const ORDER = "order";
 
 /**
  * One per session (SYNC_FALLBACK=durable-object): the Upstash sync token of the session's latest
@@ -14,9 +16,16 @@ export class SessionSync extends DurableObject {
     return (await this.ctx.storage.get<string>(TOKEN)) ?? null;
   }
 
-  /** Keeps a save's token until the session would expire (`ttlSeconds` after this save). */
-  async saved(token: string, ttlSeconds: number): Promise<void> {
-    await this.ctx.storage.put(TOKEN, token);
+  /**
+   * Keeps a save's token until the session would expire (`ttlSeconds` after this save), unless it
+   * holds a later save's: `order` is the save's place in the session, and of two saves that raced,
+   * the later one's report may arrive first. (The object's input gate keeps the read and the write
+   * together.)
+   */
+  async saved(token: string, ttlSeconds: number, order?: number): Promise<void> {
+    if (isNewer(order, await this.ctx.storage.get<number>(ORDER))) {
+      await this.ctx.storage.put(order === undefined ? { [TOKEN]: token } : { [TOKEN]: token, [ORDER]: order });
+    }
     await this.ctx.storage.setAlarm(Date.now() + ttlSeconds * 1000);
   }
 

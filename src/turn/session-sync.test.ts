@@ -76,4 +76,19 @@ describe("where a turn that echoes no sync token finds the session's latest save
     expect(await sessionSyncStart(here, "alice", session, "echoed")).toEqual({ token: "echoed", source: "echoed" });
     expect(await sessionSyncStart(here, "alice", session, undefined)).toEqual({ token: "token-1", source: "isolate" });
   });
+
+  it("keeps the newer of two saves that raced, whichever reports last, in the object and in the isolate", async () => {
+    const session = newSession();
+    // The save that committed second (order 4) reports first; the one before it (order 2) late.
+    await rememberSave(withFallback(), "alice", session, "token-newer", 4);
+    await rememberSave(withFallback(), "alice", session, "token-older", 2);
+    expect(await sessionSyncToken(withFallback(), "alice", session, undefined)).toBe("token-newer");
+    await rememberSave(withFallback(), "alice", session, "token-next", 6);
+    expect(await sessionSyncToken(withFallback(), "alice", session, undefined)).toBe("token-next");
+
+    const here = isolate();
+    await rememberSave(here, "alice", session, "token-newer", 4);
+    await rememberSave(here, "alice", session, "token-older", 2);
+    expect(await sessionSyncToken(here, "alice", session, undefined)).toBe("token-newer");
+  });
 });

@@ -6,7 +6,7 @@ import { sessionRedis } from "../redis/client";
 
 /** Sessions whose latest save an isolate remembers: the most recently saved ones. */
 const REMEMBERED_SESSIONS = 1000;
-const latestSaves = new WeakMap<Config, Map<string, string>>();
+const latestSaves = new WeakMap<Config, Map<string, { token: string; order: number | undefined }>>();
 /** The name of a session's Durable Objects (its sync token here, its turns in SessionTurns). */
 export const sessionObjectName = (user: string, session: string) => `${user}\u0000${session}`;
 
@@ -21,7 +21,7 @@ export type SyncSource = "echoed" | "object" | "isolate" | "none";
  */
 export async function sessionSyncStart(config: Config, user: string, session: string, echoed: string | undefined): Promise<{ token: string | undefined; source: SyncSource }> {
   if (echoed) return { token: echoed, source: "echoed" };
-  const remembered = latestSaves.get(config)?.get(sessionObjectName(user, session));
+  const remembered = latestSaves.get(config)?.get(sessionObjectName(user, session))?.token;
   const inIsolate = { token: remembered, source: remembered ? "isolate" : "none" } as const;
   if (!config.sessionSync) return inIsolate;
   try {
@@ -49,24 +49,32 @@ export async function sessionReader(config: Config, user: string, session: strin
   return sessionRedis(config, await sessionSyncToken(config, user, session, echoed));
 }
 
+/** Whether a save of `order` comes after the one remembered: saves that race may finish in either order. */
+export function isNewer(order: number | undefined, remembered: number | undefined): boolean {
+  return order === undefined || remembered === undefined || order > remembered;
+}
+
 /**
  * Remembers a turn's save token for the session's next turn that brings none: in this isolate,
  * and with SYNC_FALLBACK=durable-object in the session's Durable Object, before the answer ends
- * (the client may send its next turn as soon as it has the answer).
+ * (the client may send its next turn as soon as it has the answer). `order` is the save's place
+ * in the session (its appended count): of two turns that saved at once, the one that finished
+ * later may have committed first, and its older token must not replace the newer.
  */
-export async function rememberSave(config: Config, user: string, session: string, token: string): Promise<void> {
+export async function rememberSave(config: Config, user: string, session: string, token: string, order?: number): Promise<void> {
   let saves = latestSaves.get(config);
   if (!saves) latestSaves.set(config, (saves = new Map()));
   const key = sessionObjectName(user, session);
+  const known = saves.get(key);
   // Newest last, so the first is the one to forget.
   saves.delete(key);
-  saves.set(key, token);
+  saves.set(key, known && !isNewer(order, known.order) ? known : { token, order });
   if (saves.size > REMEMBERED_SESSIONS) saves.delete(saves.keys().next().value!);
   if (!config.sessionSync) return;
   try {
     const { objects } = config.sessionSync;
     const stub = objects.get(objects.idFromName(key));
-    await withDeadline(stub.saved(token, config.sessions.ttlSeconds), config.sessionSync.timeoutMs, undefined, "session sync write");
+    await withDeadline(stub.saved(token, config.sessions.ttlSeconds, order), config.sessionSync.timeoutMs, undefined, "session sync write");
   } catch (error) {
     // The save stands; only a client that echoes nothing, in another isolate, may miss it.
     log("warn", "session_sync_failed", { op: "write", error: describeError(error) });
