@@ -5,7 +5,7 @@ async function main() {
   console.log("concierge: starting the local stack...");
   // What the local stack shows off unless told otherwise: summaries of what leaves the window, and
   // preferences learned from what users say.
-  const stack = await startStack({ defaults: { SUMMARY_MODE: "on", MEMORY_EXTRACTION: "on" } });
+  const stack = await startStack({ defaults: { SUMMARY_MODE: "on", MEMORY_EXTRACTION: "on", RECALL: "on" } });
   const curl = [
     `curl -N ${stack.url}/v1/chat/completions \\`,
     `  -H "Authorization: Bearer ${stack.apiKey}" \\`,

@@ -104,6 +104,9 @@ const schema = z.object({
   SUMMARY_MODEL: optionalText,
   SUMMARY_MAX_TOKENS: int(16, 4096, 256),
   MEMORY_EXTRACTION: z._default(z.enum(["off", "on"]), "off"),
+  RECALL: z._default(z.enum(["off", "on"]), "off"),
+  RECALL_MAX_TOKENS: int(50, 100_000, 1000),
+  RECALL_MAX_MESSAGES: int(10, 100_000, 10_000),
   MEMORY_MODEL: optionalText,
   SYNC_FALLBACK: z.optional(z.enum(["isolate", "durable-object"])),
   RESUMABLE_REPLIES: z.optional(z.enum(["widgets", "off"])),
@@ -162,6 +165,8 @@ export interface Config {
   logContent: boolean;
   /** Rolling summaries of what leaves the window; undefined when SUMMARY_MODE is off. */
   summary: { model: string; maxTokens: number } | undefined;
+  /** Cross-session recall (RECALL); its messages live as long as a profile (PROFILE_TTL_SECONDS) after the user's last turn. */
+  recall: { maxTokens: number; maxMessages: number; ttlSeconds: number } | undefined;
   /** Learned preferences after each turn; undefined when MEMORY_EXTRACTION is off or profiles are. */
   learning: { model: string } | undefined;
   systemPrompt: string;
@@ -208,6 +213,9 @@ function fromEnv(env: Env): Config {
   const resumable = (v.RESUMABLE_REPLIES ?? (env.SESSION_TURNS ? "widgets" : "off")) === "widgets";
   if (resumable && !env.SESSION_TURNS) {
     throw new ConfigError("invalid configuration: RESUMABLE_REPLIES=widgets needs the SESSION_TURNS Durable Object binding (wrangler.toml)");
+  }
+  if (v.RECALL === "on" && v.RECALL_MAX_TOKENS >= v.HISTORY_MAX_TOKENS) {
+    throw new ConfigError("invalid configuration: RECALL_MAX_TOKENS must be less than HISTORY_MAX_TOKENS, inside which it is counted");
   }
   if (v.SUMMARY_MODE === "on" && v.HISTORY_MAX_STORED < 2 * v.HISTORY_MAX_MESSAGES) {
     // What leaves the window must still be stored when a fold comes for it, a turn or two later.
@@ -266,6 +274,7 @@ function fromEnv(env: Env): Config {
     logContent: v.LOG_CONTENT,
     learning: v.MEMORY_EXTRACTION === "on" && v.COSMOS_ENDPOINT ? { model: v.MEMORY_MODEL ?? v.DEFAULT_MODEL } : undefined,
     summary: v.SUMMARY_MODE === "on" ? { model: v.SUMMARY_MODEL ?? v.DEFAULT_MODEL, maxTokens: v.SUMMARY_MAX_TOKENS } : undefined,
+    recall: v.RECALL === "on" ? { maxTokens: v.RECALL_MAX_TOKENS, maxMessages: v.RECALL_MAX_MESSAGES, ttlSeconds: v.PROFILE_TTL_SECONDS } : undefined,
     systemPrompt: v.SYSTEM_PROMPT,
     window: { maxMessages: v.HISTORY_MAX_MESSAGES, maxTokens: v.HISTORY_MAX_TOKENS, tokenizer: v.TOKENIZER },
     sessions: { ttlSeconds: v.SESSION_TTL_SECONDS, maxStored: v.HISTORY_MAX_STORED, maxPerUser: v.MAX_SESSIONS_PER_USER },

@@ -17,6 +17,7 @@ import { profileRoutes } from "./routes/profile";
 import { conversationRoutes } from "./responses/conversations";
 import { responseRoutes } from "./responses/handler";
 import { sessionRoutes } from "./routes/sessions";
+import { memoryRoutes } from "./routes/memories";
 import { sessionTurnsObject } from "./turn/session-turns-object";
 import { tokenRoutes } from "./routes/tokens";
 
@@ -47,9 +48,11 @@ app.route("/v1/tokens", tokenRoutes);
 app.use("/v1/sessions/*", limitPerUser);
 app.use("/v1/profile/*", limitPerUser);
 app.use("/v1/conversations/*", limitPerUser);
+app.use("/v1/memories/*", limitPerUser);
 app.route("/v1/sessions", sessionRoutes);
 app.route("/v1/profile", profileRoutes);
 app.route("/v1/conversations", conversationRoutes);
+app.route("/v1/memories", memoryRoutes);
 
 app.notFound((c) => errorResponse(new NotFoundError(`No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 app.onError(errorResponse);

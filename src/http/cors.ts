@@ -7,6 +7,7 @@ const EXPOSED = [
   "X-Session-Sync",
   "X-History-Kept",
   "X-History-Dropped",
+  "X-Recall-Hits",
   "X-Prompt-Tokens-Estimated",
   "X-Memory-Degraded",
   "X-Reply-Resumable",
@@ -46,7 +47,7 @@ export function corsForWidgets<E extends Env>({ origins: originsOf }: CorsForWid
       policy = cors({
         origin: (origin) => (origins.includes(origin) ? origin : null),
         allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allowHeaders: ["Authorization", "Content-Type", "X-Session-Id", "X-Session-Sync", "X-Session-Store", "X-Request-Id", "If-Match", "If-None-Match", "Idempotency-Key", "Last-Event-ID"],
+        allowHeaders: ["Authorization", "Content-Type", "X-Session-Id", "X-Session-Sync", "X-Session-Store", "X-Memory-Recall", "X-Request-Id", "If-Match", "If-None-Match", "Idempotency-Key", "Last-Event-ID"],
         exposeHeaders: EXPOSED,
         maxAge: 600,
       });

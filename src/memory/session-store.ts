@@ -10,6 +10,7 @@ import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
 import { formatConversation, parseConversation, type ConversationInfo } from "./conversation-record";
 import { readExportPage, type ExportCursor, type ExportPage } from "./export-page";
+import { forgetSessionRecall, recallKeysOf } from "./recall-index";
 
 export interface SessionSettings {
   ttlSeconds: number;
@@ -32,8 +33,8 @@ export interface Erasure {
 }
 
 /**
- * Sessions forgotten per Upstash request: a page's DEL (eight keys a session, ids up to 128
- * characters) stays near 710 KB, under Upstash's 1 MB limit.
+ * Sessions forgotten per Upstash request: a page's DEL (nine keys a session, ids up to 128
+ * characters) stays near 800 KB, under Upstash's 1 MB limit.
  */
 const PAGE = 300;
 /** Pages one erasure request works through before it answers with what is left (10,200 sessions). */
@@ -49,6 +50,7 @@ export const sessionKeys = (user: string, session: string) => [
   keys.appended(user, session),
   keys.responses(user, session),
   keys.conversation(user, session),
+  keys.recalled(user, session),
 ];
 
 export interface StoredSession {
@@ -164,7 +166,8 @@ export class SessionStore {
         page = next;
       }
       if (page.length > 0) return { sessionsDeleted: deleted, sessionsRemaining: await this.redis.zcard(index) };
-      const finish = this.redis.multi().del(index);
+      // Recall outlives sessions, so it goes only with the user.
+      const finish = this.redis.multi().del(index, ...recallKeysOf(user));
       const cacheTtl = this.settings.profileCacheTtlSeconds;
       if (cacheTtl !== undefined) profileCache.write(finish, user, {}, cacheTtl);
       await finish.exec();
@@ -241,14 +244,11 @@ export class SessionStore {
     });
   }
 
-  /** Forgets a session; false when there was nothing to forget. */
+  /** Forgets a session, and what it added to recall; false when there was nothing to forget. */
   remove(user: string, session: string): Promise<boolean> {
     return withRedis("remove", async () => {
-      const [deleted] = await this.redis
-        .multi()
-        .del(...sessionKeys(user, session))
-        .zrem(keys.sessionIndex(user), session)
-        .exec<[number, number]>();
+      const transaction = this.redis.multi().del(...sessionKeys(user, session)).zrem(keys.sessionIndex(user), session);
+      const [deleted] = await forgetSessionRecall(transaction, user, session).exec<[number, number, number]>();
       return Number(deleted) > 0;
     });
   }

@@ -15,8 +15,13 @@ import { RedisBatch } from "../redis/batch";
 import { sessionKeys, sessionStore, type SessionStore } from "./session-store";
 import { parseSummary, type SummaryRecord } from "./summary-record";
 import { parseStoredMessages } from "./stored-message";
+import { forgetSessionRecall, indexMessages, parseRecalled, searchRecall, type Recalled } from "./recall-index";
 
 const DAY_MS = 86_400_000;
+/** The search's byte budget per token of RECALL_MAX_TOKENS: a little over the estimate's 4, so the prompt's cut has room to choose. */
+const RECALL_BYTES_PER_TOKEN = 5;
+/** Messages the search ranks at most (each may bring the reply that followed it). */
+const RECALL_MAX_HITS = 12;
 
 export interface LoadedMemory {
   /** The last stored messages of the session that the summary does not stand for, oldest first. */
@@ -45,6 +50,8 @@ export interface LoadedMemory {
   claim: ClaimOutcome | undefined;
   /** Whether the session holds the response the turn continues (TurnTarget.previousResponse). */
   holdsPreviousResponse: boolean;
+  /** The user's earlier messages from other sessions that the turn's recall query found, best first. */
+  recalled: Recalled[];
 }
 
 export function emptyMemory(): LoadedMemory {
@@ -61,6 +68,7 @@ export function emptyMemory(): LoadedMemory {
     committedReply: undefined,
     claim: undefined,
     holdsPreviousResponse: false,
+    recalled: [],
   };
 }
 
@@ -72,6 +80,8 @@ export interface TurnTarget {
   idempotency?: Idempotency | undefined;
   /** A Responses API id the turn continues: the load tells whether this session holds it. */
   previousResponse?: string | undefined;
+  /** With RECALL on: the terms to search the user's earlier messages by (none: no search). */
+  recallTerms?: string[] | undefined;
 }
 
 /** A turn's Idempotency-Key, what it stands for, and this attempt's claim on it. */
@@ -117,7 +127,7 @@ export class TurnMemory {
    * `batch`, and resolves with what the cache lacked filled in from Cosmos once the caller has
    * sent the batch and `admitted` (the rate limit's verdict) allows any further work.
    */
-  async load({ user, session, idempotency, previousResponse }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve(), now = Date.now()): Promise<LoadedMemory> {
+  async load({ user, session, idempotency, previousResponse, recallTerms }: TurnTarget, count: number, batch: RedisBatch, admitted: Promise<void> = Promise.resolve(), now = Date.now()): Promise<LoadedMemory> {
     const memory = emptyMemory();
     const messages = session ? batch.add<unknown>((p) => p.lrange(keys.session(user, session), -count, -1)) : undefined;
     const summary = session ? batch.add<unknown>((p) => p.get(keys.summary(user, session))) : undefined;
@@ -127,10 +137,16 @@ export class TurnMemory {
     const appended = session ? batch.add<unknown>((p) => p.get(keys.appended(user, session))) : undefined;
     const previous = session && previousResponse ? batch.add<unknown>((p) => p.hexists(keys.responses(user, session), previousResponse)) : undefined;
     const erased = batch.add<unknown>((p) => p.get(keys.erased(user)));
+    const { recall } = this.config;
+    const found =
+      recall && recallTerms?.length
+        ? batch.add<unknown>((p) => searchRecall(p, { user, exclude: session, terms: recallTerms, budgetBytes: recall.maxTokens * RECALL_BYTES_PER_TOKEN, maxHits: RECALL_MAX_HITS }))
+        : undefined;
 
-    const [storedMessages, storedSummary, storedProfile, sessions, claim, appendedCount, holdsPrevious, erasedAt] = await withRedis("load", () =>
-      Promise.all([messages, summary, cachedProfile, sessionCount, claimed, appended, previous, erased]),
+    const [storedMessages, storedSummary, storedProfile, sessions, claim, appendedCount, holdsPrevious, erasedAt, recalled] = await withRedis("load", () =>
+      Promise.all([messages, summary, cachedProfile, sessionCount, claimed, appended, previous, erased, found]),
     );
+    memory.recalled = parseRecalled(recalled);
     memory.erasedAt = erasedAt === null || erasedAt === undefined ? null : String(erasedAt);
     memory.claim = idempotency ? parseClaim(claim, idempotency.fingerprint) : undefined;
     memory.committedReply = memory.claim?.state === "committed" ? memory.claim.reply : undefined;
@@ -211,10 +227,14 @@ export class TurnMemory {
         .expire(keys.appended(user, session), ttlSeconds)
         .expire(keys.conversation(user, session), ttlSeconds)
         .expire(keys.responses(user, session), ttlSeconds)
+        .expire(keys.recalled(user, session), ttlSeconds)
         .zadd(index, { score: now, member: session })
         // Index entries of sessions that have expired go with the same write.
         .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
         .expire(index, ttlSeconds);
+      if (this.config.recall) {
+        indexMessages(transaction, { user, session, idempotencyKey: idempotency?.key, messages, now, settings: this.config.recall });
+      }
       if (record) {
         keepResponse(transaction, {
           key: keys.responses(user, session),
@@ -280,6 +300,8 @@ export class TurnMemory {
     for (const message of stored) pipeline.lrem(key, 1, message);
     if (idempotencyKey) pipeline.hdel(keys.turns(user, session), idempotencyKey).lrem(keys.turnOrder(user, session), 1, idempotencyKey);
     if (response) pipeline.hdel(keys.responses(user, session), response);
+    // What this session added to recall since the erasure goes too (the erasure deleted the rest).
+    if (this.config.recall) forgetSessionRecall(pipeline, user, session);
     pipeline.incrby(keys.appended(user, session), -stored.length);
     pipeline.llen(key);
     const results = await withRedis("undo", () => pipeline.exec<number[]>());

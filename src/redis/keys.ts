@@ -20,7 +20,22 @@ export const keys = {
   responses: (user: string, session: string) => `session:{${user}}:{${session}}:responses`,
   /** A session created through the Conversations API: when, and its metadata. */
   conversation: (user: string, session: string) => `session:{${user}}:{${session}}:conversation`,
+  /** Idempotency-Keys whose turn recall has indexed: a retry that commits nothing indexes nothing. */
+  recalled: (user: string, session: string) => `session:{${user}}:{${session}}:recalled`,
   sessionIndex: (user: string) => `sessions:{${user}}`,
+  /** The user's recall index (memory/recall-index.ts): it outlives sessions, like the profile. */
+  recall: {
+    /** term -> " id:tf:length" for every indexed message holding it. */
+    postings: (user: string) => `recall:{${user}}:postings`,
+    /** id -> the message as recall quotes it, with its session and terms. */
+    messages: (user: string) => `recall:{${user}}:messages`,
+    /** next (the last id given), length (of all messages, in terms). */
+    meta: (user: string) => `recall:{${user}}:meta`,
+    /** Ids oldest first: past RECALL_MAX_MESSAGES the first go. */
+    order: (user: string) => `recall:{${user}}:order`,
+    /** session -> " id id ...": what a session delete takes out. */
+    sessions: (user: string) => `recall:{${user}}:sessions`,
+  },
   profile: (user: string) => `profile:{${user}}`,
   /** When the user was last erased (ms): a turn that loaded before then must not save after it. */
   erased: (user: string) => `erased:{${user}}`,

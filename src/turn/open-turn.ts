@@ -20,7 +20,8 @@ import { loadTokenizer } from "../tokenizer-sdk";
 import { loadTurn, reloadMemory, type LoadedTurn } from "./load";
 import { isSyncToken } from "./sync-token";
 import { claimLifetimeMs, requestFingerprint } from "./idempotency-key";
-import { buildSystemMessage } from "./prompt";
+import { buildRecallMessage, buildSystemMessage } from "./prompt";
+import { queryTerms } from "../memory/recall-index";
 import { slideWindow } from "./window";
 
 export interface TurnOptions {
@@ -54,6 +55,22 @@ export interface TurnOptions {
   background: (work: Promise<unknown>) => void;
   /** What the front door adds to the turn's log line: its protocol, the model, whether it streams. */
   describe: Record<string, unknown>;
+  /** False when the client asked this turn not to search the user's earlier sessions (X-Memory-Recall: off). */
+  recall?: boolean;
+}
+
+/**
+ * What recall searches by: the new user message, and when it says little on its own ("and when
+ * was that?"), the client's last user message before it too.
+ */
+function recallQuery(options: TurnOptions): string[] | undefined {
+  const lastUser = (messages: readonly ChatMessage[]) => messages.findLast((message) => message.role === "user");
+  const asked = lastUser(options.newTurn);
+  if (!asked) return undefined;
+  let terms = queryTerms(messageText(asked));
+  const before = terms.length < 3 ? lastUser(options.earlier) : undefined;
+  if (before) terms = [...new Set([...terms, ...queryTerms(messageText(before))])].slice(0, 32);
+  return terms.length > 0 ? terms : undefined;
 }
 
 /** A Responses record to save with the turn, made to fit `budgetBytes` of the save (or none, if it cannot). */
@@ -105,11 +122,17 @@ export async function openTurn(options: TurnOptions): Promise<Turn> {
         claim: { owner: crypto.randomUUID(), lifetimeMs: claimLifetimeMs(config), takeOver: options.retriesSerialized === true },
       }
     : undefined;
-  const target: TurnTarget = { user: options.user, session, idempotency, previousResponse: session ? options.previousResponse : undefined };
+  const target: TurnTarget = {
+    user: options.user,
+    session,
+    idempotency,
+    previousResponse: session ? options.previousResponse : undefined,
+    recallTerms: config.recall && options.recall !== false ? recallQuery(options) : undefined,
+  };
   // A session turn's own Redis client: it carries the session's sync token in, and its save's out.
   const sync = session ? await sessionSyncStart(config, options.user, session, options.syncToken) : undefined;
   const redis = sync ? sessionRedis(config, sync.token) : undefined;
-  const store = session || config.cosmos ? turnMemory(config, options.background, redis) : undefined;
+  const store = session || config.cosmos || target.recallTerms ? turnMemory(config, options.background, redis) : undefined;
 
   const loaded = await timing.measure("memory", () => loadTurn(config, store, target));
   const claim = loaded.memory.claim;
@@ -182,8 +205,12 @@ async function shapeTurn(options: TurnOptions, { newTurn, target, redis, syncSou
     preferences: memory.preferences,
     summary: memory.summary,
   });
+  const recall = config.recall && memory.recalled.length > 0
+    ? buildRecallMessage(memory.recalled, { role: options.instructions?.role ?? "system", maxTokens: config.recall.maxTokens, words: target.recallTerms ?? [] })
+    : undefined;
   const window = slideWindow({
     system,
+    recall: recall?.message,
     history: fresh ? options.earlier : memory.messages,
     newTurn: options.newTurn,
     maxMessages: config.window.maxMessages,
@@ -197,6 +224,7 @@ async function shapeTurn(options: TurnOptions, { newTurn, target, redis, syncSou
   if (options.caller.kind === "api_key") headers["X-Prompt-Tokens-Estimated"] = String(window.estimatedTokens);
   if (session) headers["X-Session-Id"] = session;
   if (memory.degraded.length > 0) headers["X-Memory-Degraded"] = memory.degraded.join(", ");
+  if (target.recallTerms) headers["X-Recall-Hits"] = String(window.recalled && recall ? recall.used : 0);
 
   // One line per turn for the operator: what the window did, never what was said (unless LOG_CONTENT).
   const logFields = {

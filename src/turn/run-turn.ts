@@ -111,6 +111,7 @@ export async function runTurn(c: Context<TurnEnv>, input: TurnInput, encoderOf: 
     timing,
     background: (work) => c.executionCtx.waitUntil(work),
     describe: { protocol: input.protocol, model, stream },
+    recall: c.req.header("X-Memory-Recall")?.trim().toLowerCase() !== "off",
   });
   // The turn holds its Idempotency-Key until it commits: a failure before then lets a retry run at once.
   try {

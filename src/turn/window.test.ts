@@ -194,3 +194,28 @@ describe("the window with TOKENIZER=exact", () => {
     expect(window.estimatedTokens).toBe(4 + countTokens("Be brief.") + 4 + countTokens(text));
   });
 });
+
+describe("the window with recalled excerpts", () => {
+  const recall: ChatMessage = { role: "system", content: `Excerpts: ${"r".repeat(400)}` };
+  const history = exchanges(5);
+
+  it("puts them after the system message and counts them in the budget, so less history fits", () => {
+    const budget = tokensOf([system, recall, user("new")]) + tokensOf(history.slice(6));
+    const window = slideWindow({ system, recall, history, newTurn: [user("new")], maxMessages: BIG, maxTokens: budget });
+    expect(window.recalled).toBe(true);
+    expect(labels(window.messages)).toEqual(["S", "S", "u4", "a4", "u5", "a5", "unew"]);
+    expect(window.estimatedTokens).toBeLessThanOrEqual(budget);
+  });
+
+  it("leaves them out when the new turn alone would not fit beside them", () => {
+    const budget = tokensOf([system, user("new")]) + 10;
+    const window = slideWindow({ system, recall, history: [], newTurn: [user("new")], maxMessages: BIG, maxTokens: budget });
+    expect(window.recalled).toBe(false);
+    expect(labels(window.messages)).toEqual(["S", "unew"]);
+  });
+
+  it("count as a message against HISTORY_MAX_MESSAGES", () => {
+    const window = slideWindow({ system, recall, history, newTurn: [user("new")], maxMessages: 6, maxTokens: BIG });
+    expect(labels(window.messages)).toEqual(["S", "S", "u5", "a5", "unew"]);
+  });
+});

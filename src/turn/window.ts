@@ -4,6 +4,8 @@ import { estimateMessageTokens, estimateTokens, type CountTokens } from "../mess
 
 export interface WindowInput {
   system: ChatMessage;
+  /** Recalled excerpts of other sessions: after the system message, counted in the budget, left out if even the new turn does not fit with it. */
+  recall?: ChatMessage | undefined;
   /** Stored history, oldest first. */
   history: readonly ChatMessage[];
   newTurn: readonly ChatMessage[];
@@ -17,6 +19,8 @@ export interface WindowInput {
 
 export interface Window {
   messages: ChatMessage[];
+  /** Whether the recall message is in it. */
+  recalled: boolean;
   kept: number;
   dropped: number;
   estimatedTokens: number;
@@ -48,7 +52,11 @@ function requiredStart(history: readonly ChatMessage[], newTurn: readonly ChatMe
  */
 export function slideWindow(input: WindowInput): Window {
   const { system, history, newTurn, maxMessages, maxTokens, countTokens = estimateTokens } = input;
-  const fixed = [system, ...newTurn].reduce((sum, message) => sum + estimateMessageTokens(message, countTokens), 0);
+  const always = [system, ...newTurn].reduce((sum, message) => sum + estimateMessageTokens(message, countTokens), 0);
+  const recallTokens = input.recall ? estimateMessageTokens(input.recall, countTokens) : 0;
+  const recall = input.recall && always + recallTokens <= maxTokens ? input.recall : undefined;
+  const fixed = always + (recall ? recallTokens : 0);
+  const leading = recall ? 2 : 1;
   const required = requiredStart(history, newTurn);
 
   let tokens = fixed;
@@ -57,7 +65,7 @@ export function slideWindow(input: WindowInput): Window {
   for (let i = history.length - 1; i >= 0; i--) {
     tokens += estimateMessageTokens(history[i]!, countTokens);
     const mustKeep = i >= required;
-    const count = 1 + (history.length - i) + newTurn.length;
+    const count = leading + (history.length - i) + newTurn.length;
     if (!mustKeep && (tokens > maxTokens || count > maxMessages)) break;
     const role = history[i]!.role;
     // All of history may stand as it is, unless it opens with tool results whose call was trimmed away.
@@ -73,7 +81,8 @@ export function slideWindow(input: WindowInput): Window {
     );
   }
   return {
-    messages: [system, ...history.slice(best), ...newTurn],
+    messages: [system, ...(recall ? [recall] : []), ...history.slice(best), ...newTurn],
+    recalled: recall !== undefined,
     kept: history.length - best,
     dropped: best,
     estimatedTokens: bestTokens,

@@ -8,6 +8,7 @@ import { APPEND_ONCE_SCRIPT } from "../../src/memory/append-once";
 import { CLAIM_SCRIPT, RELEASE_SCRIPT } from "../../src/memory/turn-claim";
 import { READ_RANGE, WRITE_IF_UNCHANGED } from "../../src/memory/fold-summary";
 import { KEEP_RESPONSE_SCRIPT } from "../../src/memory/keep-response";
+import { FORGET_ONE_SCRIPT, FORGET_SESSION_SCRIPT, INDEX_SCRIPT, RECENT_SCRIPT, SEARCH_SCRIPT } from "../../src/memory/recall-index";
 import { createRedisBackend } from "../../dev/upstash/redis-backend";
 import { startUpstashServer } from "../../dev/upstash/server";
 import { needsRedisServer, noRedisServer } from "../support/prerequisites";
@@ -254,6 +255,35 @@ const scenarios: Record<string, Step[]> = {
     ["GET", "count"],
     unordered("HGETALL", "turns"),
     ["HGETALL", "missing"],
+  ],
+  "recall indexed, searched and forgotten": [
+    // The worker's own scripts (recall-index.ts). Index: max messages, TTL, session, key, then entry/terms/length triples.
+    ["EVAL", INDEX_SCRIPT, "6", "rp", "rm", "rmeta", "rorder", "rsess", "rmark", "3", "3600", "s1", "", '{"role":"user","text":"order 4471 broken","at":1}', "order:1 4471:1 broken:1", "3", '{"role":"assistant","text":"sorry about the order","at":1}', "sorry:1 order:1", "2"],
+    ["EVAL", INDEX_SCRIPT, "6", "rp", "rm", "rmeta", "rorder", "rsess", "rmark", "3", "3600", "s2", "k1", '{"role":"user","text":"moving to porto","at":2}', "mov:1 porto:1", "2"],
+    // The same Idempotency-Key again indexes nothing.
+    ["EVAL", INDEX_SCRIPT, "6", "rp", "rm", "rmeta", "rorder", "rsess", "rmark", "3", "3600", "s2", "k1", '{"role":"user","text":"moving to porto","at":2}', "mov:1 porto:1", "2"],
+    // Search: budget, session left out, most hits, answers too, terms. A user hit brings the reply after it.
+    ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10000", "", "5", "1", "order", "4471"],
+    ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10000", "", "5", "0", "4471"],
+    ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10000", "s1", "5", "1", "order", "porto"],
+    ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10", "", "5", "1", "order"],
+    ["EVAL", SEARCH_SCRIPT, "3", "missing-p", "missing-m", "missing-meta", "10000", "", "5", "1", "order"],
+    ["EVAL", RECENT_SCRIPT, "2", "rorder", "rm", "2"],
+    unordered("HGETALL", "rmeta"),
+    ["TTL", "rp"],
+    // Past three messages the oldest goes, from its postings too.
+    ["EVAL", INDEX_SCRIPT, "6", "rp", "rm", "rmeta", "rorder", "rsess", "rmark", "3", "3600", "s2", "", '{"role":"user","text":"porto in may","at":3}', "porto:1 may:1", "2"],
+    ["LRANGE", "rorder", "0", "-1"],
+    unordered("HGETALL", "rp"),
+    unordered("HGETALL", "rsess"),
+    ["EVAL", FORGET_ONE_SCRIPT, "5", "rp", "rm", "rmeta", "rorder", "rsess", "4"],
+    ["EVAL", FORGET_ONE_SCRIPT, "5", "rp", "rm", "rmeta", "rorder", "rsess", "4"],
+    ["EVAL", FORGET_SESSION_SCRIPT, "5", "rp", "rm", "rmeta", "rorder", "rsess", "s2"],
+    ["EVAL", FORGET_SESSION_SCRIPT, "5", "rp", "rm", "rmeta", "rorder", "rsess", "s2"],
+    unordered("HGETALL", "rp"),
+    unordered("HGETALL", "rm"),
+    ["LRANGE", "rorder", "0", "-1"],
+    unordered("HGETALL", "rmeta"),
   ],
   "an Idempotency-Key claimed while its turn runs": [
     // The worker's own scripts (turn-claim.ts). ARGV: key, fingerprint, owner, now, deadline, lifetime, take over.

@@ -1,0 +1,273 @@
+import type { Redis } from "@upstash/redis/cloudflare";
+import * as z from "zod/mini";
+import type { ChatMessage } from "../messages/schema";
+import { messageText } from "../messages/text";
+import { keys } from "../redis/keys";
+import { recallTerms } from "./recall-terms";
+
+type Commands = ReturnType<Redis["pipeline"]> | ReturnType<Redis["multi"]>;
+
+/**
+ * Cross-session recall: a per-user inverted index in Redis, written by the save's transaction and
+ * searched by one script in the load's pipeline, so recall costs no round trip of its own. Each
+ * indexed message is stored as recall quotes it (its role, text and time) under an id; each term
+ * keeps a posting list of " id:tf:length" entries; the search scores them with BM25 inside Redis
+ * and answers with the best messages up to a byte budget, each user message with the reply that
+ * followed it when that fits. All keys carry the user's hash tag: one slot, one script.
+ */
+
+/** A stored message is quoted from at most this much of its text. */
+const MAX_QUOTED_CHARS = 4000;
+
+/** forget(id): takes one message out of the postings, the lengths and its session's ids. */
+const FORGET = `
+local postings, messages, meta, sessions = KEYS[1], KEYS[2], KEYS[3], KEYS[5]
+local function forget(id)
+  local stored = redis.call('HGET', messages, id)
+  if not stored then return end
+  local owner, length, terms = string.match(stored, '^([^\\n]*)\\n(%d+)\\n([^\\n]*)\\n')
+  for term in string.gmatch(terms, '(%S+):%d+') do
+    local list = redis.call('HGET', postings, term)
+    if list then
+      list = string.gsub(list, ' ' .. id .. ':%d+:%d+', '', 1)
+      if list == '' then redis.call('HDEL', postings, term) else redis.call('HSET', postings, term, list) end
+    end
+  end
+  redis.call('HSET', meta, 'length', tonumber(redis.call('HGET', meta, 'length') or '0') - tonumber(length))
+  redis.call('HDEL', messages, id)
+  local ids = redis.call('HGET', sessions, owner)
+  if ids then
+    ids = string.sub(string.gsub(ids .. ' ', ' ' .. id .. ' ', ' ', 1), 1, -2)
+    if ids == '' then redis.call('HDEL', sessions, owner) else redis.call('HSET', sessions, owner, ids) end
+  end
+end
+`;
+
+/**
+ * KEYS: postings, messages, meta, order, sessions, the session's indexed Idempotency-Keys.
+ * ARGV: RECALL_MAX_MESSAGES, the TTL, the session, the Idempotency-Key (or ""), then per message
+ * its entry, its terms ("term:tf ...") and its length in terms. A key already indexed indexes
+ * nothing: the save that carries it appended nothing either (append-once).
+ */
+export const INDEX_SCRIPT = `${FORGET}
+local order = KEYS[4]
+if ARGV[4] ~= '' then
+  if redis.call('HGET', KEYS[6], ARGV[4]) then return 0 end
+  redis.call('HSET', KEYS[6], ARGV[4], '1')
+end
+local session, added = ARGV[3], {}
+for i = 5, #ARGV, 3 do
+  local id = tonumber(redis.call('HGET', meta, 'next') or '0') + 1
+  redis.call('HSET', meta, 'next', id)
+  local terms, length = ARGV[i + 1], ARGV[i + 2]
+  redis.call('HSET', messages, id, session .. '\\n' .. length .. '\\n' .. terms .. '\\n' .. ARGV[i])
+  for term, tf in string.gmatch(terms, '(%S+):(%d+)') do
+    redis.call('HSET', postings, term, (redis.call('HGET', postings, term) or '') .. ' ' .. id .. ':' .. tf .. ':' .. length)
+  end
+  redis.call('HSET', meta, 'length', tonumber(redis.call('HGET', meta, 'length') or '0') + tonumber(length))
+  added[#added + 1] = id
+end
+redis.call('RPUSH', order, unpack(added))
+redis.call('HSET', sessions, session, (redis.call('HGET', sessions, session) or '') .. ' ' .. table.concat(added, ' '))
+local over = redis.call('LLEN', order) - tonumber(ARGV[1])
+if over > 0 then
+  for _, id in ipairs(redis.call('LRANGE', order, 0, over - 1)) do forget(id) end
+  redis.call('LTRIM', order, over, -1)
+end
+for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+return #added`;
+
+/**
+ * KEYS: postings, messages, meta. ARGV: the byte budget, the session to leave out (the window
+ * holds it), the most hits, 1 to bring each user message's answer (0: hits alone), then the
+ * query's terms. Answers flat: id, score, session, entry, ...
+ */
+export const SEARCH_SCRIPT = `
+local count = redis.call('HLEN', KEYS[2])
+if count == 0 then return {} end
+local average = math.max(1, tonumber(redis.call('HGET', KEYS[3], 'length') or '0') / count)
+local scores, ranked = {}, {}
+for i = 5, #ARGV do
+  local list = redis.call('HGET', KEYS[1], ARGV[i])
+  if list then
+    local _, df = string.gsub(list, ' ', ' ')
+    local idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
+    for id, tf, length in string.gmatch(list, ' (%d+):(%d+):(%d+)') do
+      tf = tonumber(tf)
+      if not scores[id] then
+        scores[id] = 0
+        ranked[#ranked + 1] = id
+      end
+      scores[id] = scores[id] + idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * tonumber(length) / average))
+    end
+  end
+end
+table.sort(ranked, function(a, b)
+  if scores[a] ~= scores[b] then return scores[a] > scores[b] end
+  return tonumber(a) > tonumber(b)
+end)
+local out, taken, used, hits, budget = {}, {}, 0, 0, tonumber(ARGV[1])
+local function take(id, score)
+  if taken[id] then return false end
+  local stored = redis.call('HGET', KEYS[2], id)
+  if not stored then return false end
+  local owner, entry = string.match(stored, '^([^\\n]*)\\n%d+\\n[^\\n]*\\n(.*)$')
+  if owner == ARGV[2] or (used > 0 and used + #entry > budget) then return false end
+  taken[id] = true
+  used = used + #entry
+  for _, value in ipairs({ id, tostring(score), owner, entry }) do out[#out + 1] = value end
+  return owner
+end
+for _, id in ipairs(ranked) do
+  if hits >= tonumber(ARGV[3]) or used >= budget then break end
+  local owner = take(id, scores[id])
+  if owner then
+    hits = hits + 1
+    -- A question with its answer: the message that followed it in the same session.
+    if ARGV[4] == '1' and string.sub(out[#out], 1, 15) == '{"role":"user",' then
+      local following = tostring(tonumber(id) + 1)
+      local stored = redis.call('HGET', KEYS[2], following)
+      if stored and string.match(stored, '^([^\\n]*)\\n') == owner then take(following, 0) end
+    end
+  end
+end
+return out`;
+
+/** KEYS: order, messages. ARGV: how many. The most recent messages, newest first, flat as the search answers (score 0). */
+export const RECENT_SCRIPT = `
+local out = {}
+local ids = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
+for i = #ids, 1, -1 do
+  local stored = redis.call('HGET', KEYS[2], ids[i])
+  if stored then
+    local owner, entry = string.match(stored, '^([^\\n]*)\\n%d+\\n[^\\n]*\\n(.*)$')
+    for _, value in ipairs({ ids[i], '0', owner, entry }) do out[#out + 1] = value end
+  end
+end
+return out`;
+
+/** KEYS: as INDEX_SCRIPT's first five. ARGV: the id of the message recall forgets. 1 if it was there. */
+export const FORGET_ONE_SCRIPT = `${FORGET}
+if not redis.call('HGET', messages, ARGV[1]) then return 0 end
+forget(ARGV[1])
+redis.call('LREM', KEYS[4], 1, ARGV[1])
+return 1`;
+
+/** KEYS: as INDEX_SCRIPT's first five. ARGV: the session whose messages recall forgets. */
+export const FORGET_SESSION_SCRIPT = `${FORGET}
+local ids = redis.call('HGET', sessions, ARGV[1])
+if not ids then return 0 end
+local n = 0
+for id in string.gmatch(ids, '%d+') do
+  forget(id)
+  redis.call('LREM', KEYS[4], 1, id)
+  n = n + 1
+end
+redis.call('HDEL', sessions, ARGV[1])
+return n`;
+
+const userKeys = (user: string) => [keys.recall.postings(user), keys.recall.messages(user), keys.recall.meta(user), keys.recall.order(user), keys.recall.sessions(user)];
+
+/** Every recall key of the user: an erasure deletes them. */
+export const recallKeysOf = userKeys;
+
+export interface RecallSettings {
+  maxMessages: number;
+  ttlSeconds: number;
+}
+
+/** How a message is quoted: its role, its text (cut), and when it was said. */
+function entryOf(message: ChatMessage, text: string, at: number): string {
+  return JSON.stringify({ role: message.role, text: text.slice(0, MAX_QUOTED_CHARS), at });
+}
+
+/**
+ * Queues the indexing of a save's messages: what users, assistants and tools said, as text.
+ * Nothing is queued when none of them holds a word recall could find.
+ */
+export function indexMessages(
+  commands: Commands,
+  { user, session, idempotencyKey, messages, now, settings }: { user: string; session: string; idempotencyKey: string | undefined; messages: readonly ChatMessage[]; now: number; settings: RecallSettings },
+): boolean {
+  const args: string[] = [];
+  for (const message of messages) {
+    if (message.role !== "user" && message.role !== "assistant" && message.role !== "tool") continue;
+    const text = messageText(message).trim();
+    const terms = recallTerms(text.slice(0, MAX_QUOTED_CHARS));
+    if (terms.size === 0) continue;
+    let length = 0;
+    const listed: string[] = [];
+    for (const [term, count] of terms) {
+      listed.push(`${term}:${count}`);
+      length += count;
+    }
+    args.push(entryOf(message, text, now), listed.join(" "), String(length));
+  }
+  if (args.length === 0) return false;
+  commands.eval(INDEX_SCRIPT, [...userKeys(user), keys.recalled(user, session)], [String(settings.maxMessages), String(settings.ttlSeconds), session, idempotencyKey ?? "", ...args]);
+  return true;
+}
+
+/** One earlier message recall found. */
+export interface Recalled {
+  id: string;
+  score: number;
+  session: string;
+  role: "user" | "assistant" | "tool";
+  text: string;
+  /** When it was said (ms). */
+  at: number;
+}
+
+let entrySchema: ReturnType<typeof buildEntrySchema> | undefined;
+function buildEntrySchema() {
+  return z.object({ role: z.enum(["user", "assistant", "tool"]), text: z.string(), at: z.number() });
+}
+
+/** The search script's answer, checked entry by entry: what is not a quoted message is left out. */
+export function parseRecalled(raw: unknown): Recalled[] {
+  if (!Array.isArray(raw)) return [];
+  const found: Recalled[] = [];
+  for (let i = 0; i + 3 < raw.length; i += 4) {
+    const [id, score, session, entry] = raw.slice(i, i + 4);
+    if (typeof id !== "string" || typeof session !== "string" || typeof entry !== "string") continue;
+    try {
+      const parsed = (entrySchema ??= buildEntrySchema()).safeParse(JSON.parse(entry));
+      if (parsed.success) found.push({ id, score: Number(score), session, ...parsed.data });
+    } catch {
+      // not an entry this code wrote: left out
+    }
+  }
+  return found;
+}
+
+/** The query's terms, for the search: the distinct ones, at most 32. */
+export function queryTerms(text: string): string[] {
+  return [...recallTerms(text).keys()].slice(0, 32);
+}
+
+/**
+ * Queues the search of the user's earlier messages, leaving out `exclude` (the turn's own session);
+ * with `answers`, a user message found brings the reply that followed it.
+ */
+export function searchRecall(
+  commands: Commands,
+  { user, exclude, terms, budgetBytes, maxHits, answers = true }: { user: string; exclude: string | undefined; terms: string[]; budgetBytes: number; maxHits: number; answers?: boolean },
+) {
+  return commands.eval(SEARCH_SCRIPT, userKeys(user).slice(0, 3), [String(budgetBytes), exclude ?? "", String(maxHits), answers ? "1" : "0", ...terms]);
+}
+
+/** Queues reading the user's `limit` most recently indexed messages, newest first. */
+export function recentRecall(commands: Commands, user: string, limit: number) {
+  return commands.eval(RECENT_SCRIPT, [keys.recall.order(user), keys.recall.messages(user)], [String(limit)]);
+}
+
+/** Queues forgetting one indexed message; its answer is 1 if it was there. */
+export function forgetRecalled(commands: Commands, user: string, id: string) {
+  return commands.eval(FORGET_ONE_SCRIPT, userKeys(user), [id]);
+}
+
+/** Queues forgetting every message a session added to recall. */
+export function forgetSessionRecall(commands: Commands, user: string, session: string) {
+  return commands.eval(FORGET_SESSION_SCRIPT, userKeys(user), [session]);
+}
