@@ -4,8 +4,10 @@
  * A synthetic multi-session set (20 users x 10 sessions, written here, deterministic): each user's
  * sessions hold ordinary small talk whose words overlap with four facts the user told in passing,
  * a single fact, a fact spread over two sessions, a "when did I..." fact, and a fact the user
- * later corrected. Every turn goes through the proxy (`npm run dev`'s stack with RECALL=on) as a
- * chat client's turn; then each user asks one question per fact, each in a new session, and the
+ * later corrected, among near misses (the same kinds of words about other things). Each fact is
+ * asked about twice, directly and in other words. Every turn goes through the proxy (`npm run dev`'s stack with RECALL=on) as a
+ * chat client's turn; then each user asks each question outside any session (stateless: it
+ * searches but adds nothing to what the next question searches), and the
  * prompt the model received is read back from the mock model.
  *
  * Reported per kind and overall: evidence recall (the share of the messages that answer the
@@ -21,6 +23,8 @@ import { estimateTokens } from "../src/messages/tokens";
 
 const USERS = 20;
 const SESSIONS = 10;
+// Enough that a user's sessions hold several times RECALL_MAX_TOKENS: the budget has to choose.
+const SMALL_TALK_PER_SESSION = 10;
 const BUDGET = Number(process.env.RECALL_MAX_TOKENS ?? 1000);
 
 type Kind = "single" | "spread" | "when" | "corrected";
@@ -29,6 +33,8 @@ interface Fact {
   /** [session, text] of each message that answers the question. */
   evidence: Array<[number, string]>;
   question: string;
+  /** The same question in other words: what a lexical ranking can miss. */
+  paraphrase: string;
 }
 
 // Small talk whose words meet the facts' words, so finding the facts takes ranking, not luck.
@@ -65,7 +71,7 @@ function factsOf(u: number): Fact[] {
   const [city, item, flaw, skill, doctor] = [pick(CITIES, 1), pick(ITEMS, 2), pick(FLAWS, 2), pick(SKILLS, 3), pick(DOCTORS, 4)];
   const [day, newDay] = [pick(DAYS, 0), pick(DAYS, 3)];
   return [
-    { kind: "single", evidence: [[1, `By the way, my dentist is ${doctor} and my next check-up is in the spring`]], question: "What is the name of my dentist?" },
+    { kind: "single", evidence: [[1, `By the way, my dentist is ${doctor} and my next check-up is in the spring`]], question: "What is the name of my dentist?", paraphrase: "Who looks after my teeth?" },
     {
       kind: "spread",
       evidence: [
@@ -73,8 +79,9 @@ function factsOf(u: number): Fact[] {
         [6, `The ${item} finally arrived but it came with ${flaw}`],
       ],
       question: `What was wrong with the ${item} I ordered?`,
+      paraphrase: `Was the ${item} in good condition when it was delivered?`,
     },
-    { kind: "when", evidence: [[3, `Last month I started learning ${skill} with a weekly class`]], question: `When did I start learning ${skill}?` },
+    { kind: "when", evidence: [[3, `Last month I started learning ${skill} with a weekly class`]], question: `When did I start learning ${skill}?`, paraphrase: `How long have I been taking ${skill} lessons?` },
     {
       kind: "corrected",
       evidence: [
@@ -82,14 +89,34 @@ function factsOf(u: number): Fact[] {
         [8, `Correction: the ${city} flight moved, it now leaves on ${newDay}`],
       ],
       question: `Which day does my flight to ${city} leave?`,
+      paraphrase: `When am I travelling to ${city}?`,
     },
   ];
 }
 
-/** What each user says, session by session: small talk with the facts placed among it. */
+/** Near misses: the facts' kinds of words about other things, so a fact must win on its own terms. */
+function distractorsOf(u: number): string[] {
+  const other = <T>(list: T[], offset: number) => list[(u * 7 + offset + 5) % list.length]!;
+  return [
+    `I read that flights to ${other(CITIES, 1)} are cheaper if you leave on a ${other(DAYS, 2)}`,
+    `My sister ordered a ${other(ITEMS, 2)} last year and it arrived in perfect shape`,
+    `Is ${other(SKILLS, 3)} hard to start learning as an adult?`,
+    `A friend says her dentist, ${other(DOCTORS, 4)}, is the best in town`,
+    `The ${other(ITEMS, 6)} in the shop window had ${other(FLAWS, 6)}, so I did not buy it`,
+    `We might fly to ${other(CITIES, 7)} next year, the flight is short`,
+    `I started a new book last month about the history of maps`,
+    `Correction to my shopping list: we need oat milk, not almond milk`,
+  ];
+}
+
+/** What each user says, session by session: small talk and near misses, with the facts placed among them. */
 function sessionsOf(u: number): string[][] {
-  const sessions: string[][] = Array.from({ length: SESSIONS }, (_, s) => [0, 1, 2].map((i) => SMALL_TALK[(u * 5 + s * 3 + i) % SMALL_TALK.length]!));
-  for (const fact of factsOf(u)) for (const [s, text] of fact.evidence) sessions[s]!.splice(1, 0, text);
+  const near = distractorsOf(u);
+  const sessions: string[][] = Array.from({ length: SESSIONS }, (_, s) => [
+    ...Array.from({ length: SMALL_TALK_PER_SESSION }, (_, i) => SMALL_TALK[(u * 5 + s * 7 + i) % SMALL_TALK.length]!),
+    near[s % near.length]!,
+  ]);
+  for (const fact of factsOf(u)) for (const [s, text] of fact.evidence) sessions[s]!.splice(2, 0, text);
   return sessions;
 }
 
@@ -136,17 +163,24 @@ async function main(): Promise<void> {
     env: { ...process.env, RECALL: "on", RECALL_MAX_TOKENS: String(BUDGET), RATE_LIMIT_REQUESTS: "0", SUMMARY_MODE: "off", MEMORY_EXTRACTION: "off" },
   });
   const run = `eval-${Date.now().toString(36)}`;
-  const chat = async (user: string, session: string, content: string) => {
+  /** A turn in `session`; without one, a stateless turn (X-Session-Store: false): it searches, but stores and indexes nothing. */
+  const chat = async (user: string, session: string | undefined, content: string) => {
     const res = await fetch(`${stack.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${stack.apiKey}`, "Content-Type": "application/json", "X-User-Id": user, "X-Session-Id": session },
+      headers: {
+        Authorization: `Bearer ${stack.apiKey}`,
+        "Content-Type": "application/json",
+        "X-User-Id": user,
+        ...(session ? { "X-Session-Id": session } : { "X-Session-Store": "false" }),
+      },
       body: JSON.stringify({ messages: [{ role: "user", content }] }),
     });
     if (!res.ok) throw new Error(`turn failed: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
   };
-  const byKind = new Map<Kind | "all", { recall: Tally; bm25: Tally }>();
-  const add = (kind: Kind | "all", side: "recall" | "bm25", evidence: number, found: number, tokens: number) => {
+  type Group = Kind | "direct" | "paraphrased" | "all";
+  const byKind = new Map<Group, { recall: Tally; bm25: Tally }>();
+  const add = (kind: Group, side: "recall" | "bm25", evidence: number, found: number, tokens: number) => {
     const entry = byKind.get(kind) ?? { recall: tally(), bm25: tally() };
     byKind.set(kind, entry);
     Object.assign(entry[side], { evidence: entry[side].evidence + evidence, found: entry[side].found + found, tokens: entry[side].tokens + tokens, questions: entry[side].questions + 1 });
@@ -158,19 +192,21 @@ async function main(): Promise<void> {
       for (const [s, messages] of sessionsOf(u).entries()) {
         for (const message of messages) said.push(message, await chat(user, `s${s}`, message));
       }
-      for (const [q, fact] of factsOf(u).entries()) {
+      const asked = factsOf(u).flatMap((fact) => [{ fact, text: fact.question, worded: "direct" as const }, { fact, text: fact.paraphrase, worded: "paraphrased" as const }]);
+      for (const [q, { fact, text: question, worded }] of asked.entries()) {
         const marker = `[q-${run}-${u}-${q}]`;
-        await chat(user, `question-${q}`, `${fact.question} ${marker}`);
+        // Stateless, so one question's words and answer never become what the next one recalls.
+        await chat(user, undefined, `${question} ${marker}`);
         const requests = (await (await fetch(`${new URL(stack.upstream.url).origin}/__mock/requests`)).json()) as Array<{ body: { messages: Array<{ content: unknown }> } }>;
         const prompt = requests.findLast((r) => JSON.stringify(r.body.messages.at(-1)?.content).includes(marker))!.body.messages;
         const recalled = String(prompt.find((m) => typeof m.content === "string" && m.content.startsWith(RECALL_PREAMBLE))?.content ?? "");
         const texts = fact.evidence.map(([, text]) => text);
         const found = texts.filter((text) => recalled.includes(JSON.stringify(text).slice(1, -1))).length;
         const tokens = recalled ? estimateTokens(recalled) : 0;
-        const baseline = bm25(said, fact.question, BUDGET);
+        const baseline = bm25(said, question, BUDGET);
         const baselineFound = texts.filter((text) => baseline.includes(text)).length;
         const baselineTokens = baseline.reduce((sum, text) => sum + estimateTokens(text) + 8, 0);
-        for (const kind of [fact.kind, "all"] as const) {
+        for (const kind of [fact.kind, worded, "all"] as const) {
           add(kind, "recall", texts.length, found, tokens);
           add(kind, "bm25", texts.length, baselineFound, baselineTokens);
         }

@@ -1,5 +1,6 @@
 import type { ChatMessage } from "../messages/schema";
 import { messageText } from "../messages/text";
+import { estimateTokens } from "../messages/tokens";
 
 export interface PromptParts {
   /** The configured base prompt, or the client's own instructions where it may send them. */
@@ -52,7 +53,7 @@ export function buildRecallMessage(
   excerpts: readonly Excerpt[],
   options: { role: "system" | "developer"; maxTokens: number; words: readonly string[]; countTokens?: (text: string) => number },
 ): { message: ChatMessage; used: number } | undefined {
-  const count = options.countTokens ?? ((text: string) => Math.ceil(text.length / 4));
+  const count = options.countTokens ?? estimateTokens;
   let tokens = count(RECALL_PREAMBLE);
   const chosen: Array<{ excerpt: Excerpt; line: string }> = [];
   for (const excerpt of excerpts) {
