@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis/cloudflare";
 import * as z from "zod/mini";
 import type { ChatMessage } from "../messages/schema";
 import { messageText } from "../messages/text";
+import { utf8Length } from "../http/utf8";
 import { keys } from "../redis/keys";
 import { recallTerms } from "./recall-terms";
 
@@ -18,6 +19,11 @@ type Commands = ReturnType<Redis["pipeline"]> | ReturnType<Redis["multi"]>;
 
 /** A stored message is quoted from at most this much of its text. */
 const MAX_QUOTED_CHARS = 4000;
+/**
+ * What one save's indexing may add to its request. A save is kept under 768 KB, Upstash takes
+ * 1 MB: a client seeding a session with hundreds of messages has its newest indexed, up to this.
+ */
+const MAX_INDEX_BYTES = 128 * 1024;
 
 /** forget(id): takes one message out of the postings, the lengths and its session's ids. */
 const FORGET = `
@@ -189,8 +195,10 @@ export function indexMessages(
   commands: Commands,
   { user, session, idempotencyKey, messages, now, settings }: { user: string; session: string; idempotencyKey: string | undefined; messages: readonly ChatMessage[]; now: number; settings: RecallSettings },
 ): boolean {
-  const args: string[] = [];
-  for (const message of messages) {
+  const triples: string[][] = [];
+  let bytes = 0;
+  // Newest first, so that past MAX_INDEX_BYTES it is the oldest of a seeded history that is left out.
+  for (const message of [...messages].reverse()) {
     if (message.role !== "user" && message.role !== "assistant" && message.role !== "tool") continue;
     const text = messageText(message).trim();
     const terms = recallTerms(text.slice(0, MAX_QUOTED_CHARS));
@@ -201,8 +209,12 @@ export function indexMessages(
       listed.push(`${term}:${count}`);
       length += count;
     }
-    args.push(entryOf(message, text, now), listed.join(" "), String(length));
+    const triple = [entryOf(message, text, now), listed.join(" "), String(length)];
+    bytes += triple.reduce((sum, arg) => sum + utf8Length(arg), 0);
+    if (bytes > MAX_INDEX_BYTES) break;
+    triples.unshift(triple);
   }
+  const args = triples.flat();
   if (args.length === 0) return false;
   commands.eval(INDEX_SCRIPT, [...userKeys(user), keys.recalled(user, session)], [String(settings.maxMessages), String(settings.ttlSeconds), session, idempotencyKey ?? "", ...args]);
   return true;

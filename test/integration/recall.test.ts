@@ -125,6 +125,21 @@ describe("cross-session recall", () => {
     expect(recallMessages(await promptOf(second))).toEqual([]);
   });
 
+  it("indexes a seeded history's newest messages within a bounded save, whatever its length", async () => {
+    const user = uniqueId("recall-seed");
+    // 60 messages of 4,000 characters: more than one save may add to its request for recall.
+    const history = Array.from({ length: 60 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: `note${i}word ${"lorem ipsum dolor ".repeat(220)}` }));
+    const seeded = await call("/v1/chat/completions", user, {
+      method: "POST",
+      headers: { "X-Session-Id": "seeded" },
+      body: JSON.stringify({ model: "mock-small", messages: [...history, { role: "user", content: "and now?" }] }),
+    });
+    expect(seeded.status).toBe(200);
+    const indexed = async (word: string) => ((await (await call(`/v1/memories?query=${word}`, user)).json()) as { data: unknown[] }).data.length;
+    expect(await indexed("note59word")).toBe(1);
+    expect(await indexed("note0word")).toBe(0);
+  });
+
   it("works through the Responses API too, and rides in the turn's one load and one save", async () => {
     const user = uniqueId("recall-responses");
     expect((await chat(user, "first", "The spare key is under the blue flowerpot")).status).toBe(200);
