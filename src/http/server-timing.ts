@@ -18,6 +18,11 @@ export class ServerTiming {
     this.entries.push(`${name};dur=${durationMs.toFixed(1)}`);
   }
 
+  /** A phase with no time of its own (it ran inside another), described: `recall;desc="3 hits"`. */
+  note(name: string, description: string): void {
+    this.entries.push(`${name};desc="${description.replace(/["\\]/g, "")}"`);
+  }
+
   header(): string {
     return this.entries.join(", ");
   }

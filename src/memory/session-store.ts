@@ -10,7 +10,7 @@ import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
 import { formatConversation, parseConversation, type ConversationInfo } from "./conversation-record";
 import { readExportPage, type ExportCursor, type ExportPage } from "./export-page";
-import { forgetSessionRecall, recallKeysOf } from "./recall-index";
+import { forgetSessionRecall, indexMessages, recallKeysOf, type RecallSettings } from "./recall-index";
 
 export interface SessionSettings {
   ttlSeconds: number;
@@ -18,6 +18,8 @@ export interface SessionSettings {
   maxPerUser: number;
   /** Set when profiles are on (Cosmos configured): an erasure then caches an empty profile. */
   profileCacheTtlSeconds: number | undefined;
+  /** Set with RECALL on: a conversation's first items are indexed as a turn's messages are. */
+  recall: RecallSettings | undefined;
 }
 
 export interface SessionInfo {
@@ -219,6 +221,7 @@ export class SessionStore {
           .expire(key, ttlSeconds)
           .incrby(keys.appended(user, session), messages.length)
           .expire(keys.appended(user, session), ttlSeconds);
+        if (this.settings.recall) indexMessages(transaction, { user, session, idempotencyKey: undefined, messages, now, settings: this.settings.recall });
       }
       await transaction.zadd(keys.sessionIndex(user), { score: now, member: session }).expire(keys.sessionIndex(user), ttlSeconds).exec();
       return { id: session, createdAt: now, metadata };
@@ -256,5 +259,5 @@ export class SessionStore {
 
 /** The session store over the isolate's client, or over `redis` (a client holding a session's sync token). */
 export function sessionStore(config: Config, redis: Redis = redisClient(config)): SessionStore {
-  return new SessionStore(redis, { ...config.sessions, profileCacheTtlSeconds: config.cosmos?.cacheTtlSeconds });
+  return new SessionStore(redis, { ...config.sessions, profileCacheTtlSeconds: config.cosmos?.cacheTtlSeconds, recall: config.recall });
 }

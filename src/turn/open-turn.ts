@@ -224,7 +224,12 @@ async function shapeTurn(options: TurnOptions, { newTurn, target, redis, syncSou
   if (options.caller.kind === "api_key") headers["X-Prompt-Tokens-Estimated"] = String(window.estimatedTokens);
   if (session) headers["X-Session-Id"] = session;
   if (memory.degraded.length > 0) headers["X-Memory-Degraded"] = memory.degraded.join(", ");
-  if (target.recallTerms) headers["X-Recall-Hits"] = String(window.recalled && recall ? recall.used : 0);
+  if (target.recallTerms) {
+    const hits = window.recalled && recall ? recall.used : 0;
+    headers["X-Recall-Hits"] = String(hits);
+    // The search ran inside the load's request: its time is the memory phase's.
+    timing.note("recall", `${hits} hits, in memory`);
+  }
 
   // One line per turn for the operator: what the window did, never what was said (unless LOG_CONTENT).
   const logFields = {

@@ -48,6 +48,7 @@ describe("cross-session recall", () => {
     const res = await chat(user, "today", `What happened with my order 4471? ${marker}`);
     expect(res.status).toBe(200);
     expect(Number(res.headers.get("X-Recall-Hits"))).toBeGreaterThanOrEqual(1);
+    expect(res.headers.get("Server-Timing")).toContain(`recall;desc="${res.headers.get("X-Recall-Hits")} hits, in memory"`);
     const prompt = await promptOf(marker);
     const [recalled] = recallMessages(prompt);
     expect(prompt[1]).toBe(recalled); // right after the system message, before the history and the new turn
@@ -138,6 +139,18 @@ describe("cross-session recall", () => {
     const indexed = async (word: string) => ((await (await call(`/v1/memories?query=${word}`, user)).json()) as { data: unknown[] }).data.length;
     expect(await indexed("note59word")).toBe(1);
     expect(await indexed("note0word")).toBe(0);
+  });
+
+  it("indexes the items a conversation is created with", async () => {
+    const user = uniqueId("recall-conversation");
+    const created = await call("/v1/conversations", user, {
+      method: "POST",
+      body: JSON.stringify({ items: [{ type: "message", role: "user", content: "My passport number ends in 7781 and expires in June" }] }),
+    });
+    expect(created.status).toBe(200);
+    const marker = uniqueId("ask");
+    expect((await chat(user, "later", `when does my passport expire? ${marker}`)).status).toBe(200);
+    expect(JSON.stringify(recallMessages(await promptOf(marker)))).toContain("ends in 7781");
   });
 
   it("works through the Responses API too, and rides in the turn's one load and one save", async () => {
