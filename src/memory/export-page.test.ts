@@ -15,8 +15,14 @@ describe("export cursors", () => {
     expect(decodeCursor(encoded)).toEqual(cursor);
   });
 
+  it("round-trip the cursor of recall's pages, which follow the sessions'", () => {
+    expect(decodeCursor(encodeCursor({ memoriesAfter: 42 }))).toEqual({ memoriesAfter: 42 });
+    expect(decodeCursor(encodeCursor({ memoriesAfter: 0 }))).toEqual({ memoriesAfter: 0 });
+  });
+
   it.each([
     ["empty", ""],
+    ["a recall cursor without its id", btoa("m:")],
     ["not base64", "%%%"],
     ["base64 of something else", btoa("hello")],
     ["a negative score", btoa("-1::trip")],

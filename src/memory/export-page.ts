@@ -8,6 +8,7 @@ import { withRedis } from "../redis/client";
 import { parseConversation } from "./conversation-record";
 import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
+import { exportRecall, parseExported, type Recalled } from "./recall-index";
 
 /**
  * Bytes of stored messages, summaries and metadata one export page reads, whatever the sessions
@@ -28,17 +29,23 @@ export interface ExportCursor {
   position: number | undefined;
 }
 
-export function encodeCursor({ score, id, position }: ExportCursor): string {
-  return btoa(`${score}:${position ?? ""}:${id}`).replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_");
+/** After the sessions, the export goes on with what recall holds: the indexed messages after id `memoriesAfter`. */
+export type PageCursor = ExportCursor | { memoriesAfter: number };
+
+export function encodeCursor(cursor: PageCursor): string {
+  const text = "memoriesAfter" in cursor ? `m:${cursor.memoriesAfter}` : `${cursor.score}:${cursor.position ?? ""}:${cursor.id}`;
+  return btoa(text).replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_");
 }
 
-export function decodeCursor(cursor: string): ExportCursor {
+export function decodeCursor(cursor: string): PageCursor {
   let text = "";
   try {
     text = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
   } catch {
     // not base64: refused below like any other cursor this API did not write
   }
+  const memories = /^m:(\d{1,15})$/.exec(text);
+  if (memories) return { memoriesAfter: Number(memories[1]) };
   const match = /^(\d{1,16}):(\d{0,16}):(.+)$/.exec(text);
   if (!match || !ID_PATTERN.test(match[3]!)) {
     throw new InvalidRequestError("cursor is not one an export page returned as next_cursor.", { param: "cursor", code: "invalid_cursor" });
@@ -108,8 +115,10 @@ export interface ExportedSession {
 
 export interface ExportPage {
   sessions: ExportedSession[];
+  /** What recall holds (its pages come after the sessions'). */
+  memories: Recalled[];
   /** Where the next page starts, or undefined after the last. */
-  next: ExportCursor | undefined;
+  next: PageCursor | undefined;
 }
 
 interface Candidate {
@@ -145,13 +154,31 @@ async function sessionsAfter(redis: Redis, user: string, after: ExportCursor | u
 }
 
 /**
- * One page of a user's export: the live sessions after `cursor`, least recently active first, with
+ * One page of a user's export: its sessions first (readSessions), then, if recall holds anything
+ * of the user, the indexed messages oldest first, up to EXPORT_PAGE_BYTES a page as well.
+ */
+export async function readExportPage(redis: Redis, user: string, cursor: PageCursor | undefined, ttlMs: number, now = Date.now()): Promise<ExportPage> {
+  if (cursor && "memoriesAfter" in cursor) {
+    const [raw] = await withRedis("export", () => exportRecall(redis.pipeline(), user, cursor.memoriesAfter, EXPORT_PAGE_BYTES).exec<[unknown]>());
+    const { messages, more } = parseExported(raw);
+    const last = messages.at(-1);
+    return { sessions: [], memories: messages, next: more && last ? { memoriesAfter: Number(last.id) } : undefined };
+  }
+  const page = await readSessions(redis, user, cursor, ttlMs, now);
+  if (page.next) return { ...page, memories: [] };
+  // The sessions are done: recall's pages follow if it holds anything.
+  const indexed = await withRedis("export", () => redis.hlen(keys.recall.messages(user)));
+  return { sessions: page.sessions, memories: [], next: Number(indexed) > 0 ? { memoriesAfter: 0 } : undefined };
+}
+
+/**
+ * One page of a user's sessions: the live sessions after `cursor`, least recently active first, with
  * their messages up to EXPORT_PAGE_BYTES. Sessions move to the end of that order when they are
  * active, so one active during an export is not missed, though it may come twice (the later copy
  * is the newer); a session cut by a page goes on from where it was cut, by position, even if
  * older messages were trimmed meanwhile. Two Upstash requests: the index, then the script.
  */
-export async function readExportPage(redis: Redis, user: string, cursor: ExportCursor | undefined, ttlMs: number, now = Date.now()): Promise<ExportPage> {
+async function readSessions(redis: Redis, user: string, cursor: ExportCursor | undefined, ttlMs: number, now: number): Promise<{ sessions: ExportedSession[]; next: ExportCursor | undefined }> {
   return withRedis("export", async () => {
     const cut = cursor?.position !== undefined ? [{ id: cursor.id, score: cursor.score }] : [];
     const { sessions: listed, more } = await sessionsAfter(redis, user, cursor, now - ttlMs, SESSIONS_PER_PAGE - cut.length);

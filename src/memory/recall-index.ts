@@ -152,6 +152,29 @@ for i = #ids, 1, -1 do
 end
 return out`;
 
+/**
+ * KEYS: order, messages. ARGV: the id after which to start, the byte budget. Indexed messages oldest
+ * first up to the budget (at least one), for an export page: 1 if more are left (else 0), then flat
+ * as the search answers (score 0).
+ */
+export const EXPORT_SCRIPT = `
+local out, used, budget, after = { 0 }, 0, tonumber(ARGV[2]), tonumber(ARGV[1])
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if tonumber(id) > after then
+    local stored = redis.call('HGET', KEYS[2], id)
+    if stored then
+      local owner, entry = string.match(stored, '^([^\\n]*)\\n%d+\\n[^\\n]*\\n(.*)$')
+      if used > 0 and used + #entry > budget then
+        out[1] = 1
+        return out
+      end
+      used = used + #entry
+      for _, value in ipairs({ id, '0', owner, entry }) do out[#out + 1] = value end
+    end
+  end
+end
+return out`;
+
 /** KEYS: as INDEX_SCRIPT's first five. ARGV: the id of the message recall forgets. 1 if it was there. */
 export const FORGET_ONE_SCRIPT = `${FORGET}
 if not redis.call('HGET', messages, ARGV[1]) then return 0 end
@@ -272,6 +295,17 @@ export function searchRecall(
 /** Queues reading the user's `limit` most recently indexed messages, newest first. */
 export function recentRecall(commands: Commands, user: string, limit: number) {
   return commands.eval(RECENT_SCRIPT, [keys.recall.order(user), keys.recall.messages(user)], [String(limit)]);
+}
+
+/** Queues reading indexed messages after id `after`, oldest first, up to `budgetBytes`; the answer goes to parseExported. */
+export function exportRecall(commands: Commands, user: string, after: number, budgetBytes: number) {
+  return commands.eval(EXPORT_SCRIPT, [keys.recall.order(user), keys.recall.messages(user)], [String(after), String(budgetBytes)]);
+}
+
+/** EXPORT_SCRIPT's answer: the messages, and whether more are left. */
+export function parseExported(raw: unknown): { messages: Recalled[]; more: boolean } {
+  if (!Array.isArray(raw) || raw.length === 0) return { messages: [], more: false };
+  return { messages: parseRecalled(raw.slice(1)), more: Number(raw[0]) === 1 };
 }
 
 /** Queues forgetting one indexed message; its answer is 1 if it was there. */

@@ -9,7 +9,7 @@ import { describeRedisError, redisClient, withRedis } from "../redis/client";
 import { parseStoredMessages } from "./stored-message";
 import { parseSummary } from "./summary-record";
 import { formatConversation, parseConversation, type ConversationInfo } from "./conversation-record";
-import { readExportPage, type ExportCursor, type ExportPage } from "./export-page";
+import { readExportPage, type ExportPage, type PageCursor } from "./export-page";
 import { forgetSessionRecall, indexMessages, recallKeysOf, type RecallSettings } from "./recall-index";
 
 export interface SessionSettings {
@@ -127,7 +127,7 @@ export class SessionStore {
   }
 
   /** One page of the user's export (export-page.ts): a few MB whatever the sessions hold. */
-  exportPage(user: string, cursor: ExportCursor | undefined, now = Date.now()): Promise<ExportPage> {
+  exportPage(user: string, cursor: PageCursor | undefined, now = Date.now()): Promise<ExportPage> {
     return readExportPage(this.redis, user, cursor, this.settings.ttlSeconds * 1000, now);
   }
 

@@ -13,6 +13,7 @@ import { profileStore, type Preferences, type Profile, type ProfileStore } from 
 import { redisClient } from "../redis/client";
 import { decodeCursor, encodeCursor, type ExportedSession } from "../memory/export-page";
 import { sessionStore } from "../memory/session-store";
+import type { Recalled } from "../memory/recall-index";
 
 /** Runs work on the profile store. Cosmos failures become a clear 503; our own errors (412, 400) pass as they are. */
 async function withProfiles<T>(config: Config, work: (store: ProfileStore) => Promise<T>): Promise<T> {
@@ -83,6 +84,11 @@ function exportedSession(session: ExportedSession) {
   };
 }
 
+/** A message recall holds, as the memories API shows it. */
+function exportedMemory(memory: Recalled) {
+  return { id: memory.id, session: memory.session, role: memory.role, text: memory.text, created_at: new Date(memory.at).toISOString() };
+}
+
 /** GET, PUT, PATCH and DELETE /v1/profile: the caller's own long-term preferences. */
 export const profileRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
@@ -132,6 +138,7 @@ export const profileRoutes = new Hono<AppEnv>()
       exported_at: exportedAt,
       ...(profile ? { profile: { preferences: profile.preferences, updated_at: profile.updatedAt ?? null } } : {}),
       sessions: page.sessions.map(exportedSession),
+      ...(page.memories.length > 0 ? { memories: page.memories.map(exportedMemory) } : {}),
       has_more: page.next !== undefined,
       next_cursor: page.next ? encodeCursor(page.next) : null,
     });

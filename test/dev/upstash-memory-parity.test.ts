@@ -8,7 +8,7 @@ import { APPEND_ONCE_SCRIPT } from "../../src/memory/append-once";
 import { CLAIM_SCRIPT, RELEASE_SCRIPT } from "../../src/memory/turn-claim";
 import { READ_RANGE, WRITE_IF_UNCHANGED } from "../../src/memory/fold-summary";
 import { KEEP_RESPONSE_SCRIPT } from "../../src/memory/keep-response";
-import { FORGET_ONE_SCRIPT, FORGET_SESSION_SCRIPT, INDEX_SCRIPT, RECENT_SCRIPT, SEARCH_SCRIPT } from "../../src/memory/recall-index";
+import { EXPORT_SCRIPT, FORGET_ONE_SCRIPT, FORGET_SESSION_SCRIPT, INDEX_SCRIPT, RECENT_SCRIPT, SEARCH_SCRIPT } from "../../src/memory/recall-index";
 import { createRedisBackend } from "../../dev/upstash/redis-backend";
 import { startUpstashServer } from "../../dev/upstash/server";
 import { needsRedisServer, noRedisServer } from "../support/prerequisites";
@@ -269,6 +269,10 @@ const scenarios: Record<string, Step[]> = {
     ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10", "", "5", "1", "order"],
     ["EVAL", SEARCH_SCRIPT, "3", "missing-p", "missing-m", "missing-meta", "10000", "", "5", "1", "order"],
     ["EVAL", RECENT_SCRIPT, "2", "rorder", "rm", "2"],
+    // An export page: after an id, up to a budget (at least one), with whether more are left.
+    ["EVAL", EXPORT_SCRIPT, "2", "rorder", "rm", "0", "100000"],
+    ["EVAL", EXPORT_SCRIPT, "2", "rorder", "rm", "1", "10"],
+    ["EVAL", EXPORT_SCRIPT, "2", "missing-order", "rm", "0", "10"],
     unordered("HGETALL", "rmeta"),
     ["TTL", "rp"],
     // Past three messages the oldest goes, from its postings too.

@@ -203,6 +203,26 @@ describe("the memories API", () => {
     expect(String(recallMessages(await promptOf(marker))[0]?.content)).not.toContain('user: "The tomatoes in the greenhouse need water twice a day"');
   });
 
+  it("are part of the user's export, after the sessions", async () => {
+    const user = uniqueId("memories-export");
+    expect((await chat(user, "one", "I keep the bike pump in the shed")).status).toBe(200);
+    expect((await call("/v1/sessions/one", user, { method: "DELETE" })).status).toBe(200);
+    expect((await chat(user, "two", "The shed key hangs by the back door")).status).toBe(200);
+    const pages: Array<{ sessions: Array<{ id: string }>; memories?: Array<{ session: string; role: string; text: string }>; next_cursor: string | null }> = [];
+    let cursor: string | null = null;
+    do {
+      const res = await call(`/v1/profile/export${cursor ? `?cursor=${cursor}` : ""}`, user);
+      expect(res.status).toBe(200);
+      pages.push(await res.json());
+      cursor = pages.at(-1)!.next_cursor;
+    } while (cursor && pages.length < 5);
+    expect(pages.flatMap((p) => p.sessions.map((s) => s.id))).toEqual(["two"]);
+    const memories = pages.flatMap((p) => p.memories ?? []);
+    // What recall holds, oldest first: the deleted session's messages are gone from it too.
+    expect(memories.map((m) => [m.session, m.role])).toEqual([["two", "user"], ["two", "assistant"]]);
+    expect(memories[0]!.text).toBe("The shed key hangs by the back door");
+  });
+
   it("refuses a limit out of range, and answers an empty list for a user with nothing indexed", async () => {
     const user = uniqueId("memories-empty");
     expect((await call("/v1/memories?limit=0", user)).status).toBe(400);
