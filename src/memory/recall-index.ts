@@ -84,17 +84,34 @@ for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
 return #added`;
 
 /**
- * KEYS: postings, messages, meta. ARGV: the byte budget, the session to leave out (the window
- * holds it), the most hits, 1 to bring each user message's answer (0: hits alone), then the
- * query's terms. Answers flat: id, score, session, entry, ...
+ * KEYS: postings, messages, meta, and (optional) the session's last query terms. ARGV: the byte
+ * budget, the session to leave out (the window holds it), the most hits, 1 to bring each user
+ * message's answer (0: hits alone), then the query's terms. A query of fewer than three terms
+ * ("and when was that?") is searched with the session's last user message's terms too. Answers
+ * flat: id, score, session, entry, ...
  */
 export const SEARCH_SCRIPT = `
 local count = redis.call('HLEN', KEYS[2])
 if count == 0 then return {} end
+local query, seen = {}, {}
+for i = 5, #ARGV do
+  if not seen[ARGV[i]] then
+    seen[ARGV[i]] = true
+    query[#query + 1] = ARGV[i]
+  end
+end
+if #query < 3 and KEYS[4] then
+  for term in string.gmatch(redis.call('GET', KEYS[4]) or '', '%S+') do
+    if not seen[term] then
+      seen[term] = true
+      query[#query + 1] = term
+    end
+  end
+end
 local average = math.max(1, tonumber(redis.call('HGET', KEYS[3], 'length') or '0') / count)
 local scores, ranked = {}, {}
-for i = 5, #ARGV do
-  local list = redis.call('HGET', KEYS[1], ARGV[i])
+for _, term in ipairs(query) do
+  local list = redis.call('HGET', KEYS[1], term)
   if list then
     local _, df = string.gsub(list, ' ', ' ')
     local idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
@@ -289,7 +306,15 @@ export function searchRecall(
   commands: Commands,
   { user, exclude, terms, budgetBytes, maxHits, answers = true }: { user: string; exclude: string | undefined; terms: string[]; budgetBytes: number; maxHits: number; answers?: boolean },
 ) {
-  return commands.eval(SEARCH_SCRIPT, userKeys(user).slice(0, 3), [String(budgetBytes), exclude ?? "", String(maxHits), answers ? "1" : "0", ...terms]);
+  const queryKeys = [...userKeys(user).slice(0, 3), ...(exclude ? [keys.recallQuery(user, exclude)] : [])];
+  return commands.eval(SEARCH_SCRIPT, queryKeys, [String(budgetBytes), exclude ?? "", String(maxHits), answers ? "1" : "0", ...terms]);
+}
+
+/** Queues keeping the terms of the turn's last user message, for the session's next query that says little. */
+export function keepQuery(commands: Commands, { user, session, messages, ttlSeconds }: { user: string; session: string; messages: readonly ChatMessage[]; ttlSeconds: number }): void {
+  const asked = messages.findLast((message) => message.role === "user");
+  const terms = asked ? queryTerms(messageText(asked)) : [];
+  if (terms.length > 0) commands.set(keys.recallQuery(user, session), terms.join(" "), { ex: ttlSeconds });
 }
 
 /** Queues reading the user's `limit` most recently indexed messages, newest first. */

@@ -15,7 +15,7 @@ import { RedisBatch } from "../redis/batch";
 import { sessionKeys, sessionStore, type SessionStore } from "./session-store";
 import { parseSummary, type SummaryRecord } from "./summary-record";
 import { parseStoredMessages } from "./stored-message";
-import { forgetSessionRecall, indexMessages, parseRecalled, searchRecall, type Recalled } from "./recall-index";
+import { forgetSessionRecall, indexMessages, keepQuery, parseRecalled, searchRecall, type Recalled } from "./recall-index";
 
 const DAY_MS = 86_400_000;
 /** The search's byte budget per token of RECALL_MAX_TOKENS: a little over the estimate's 4, so the prompt's cut has room to choose. */
@@ -139,7 +139,7 @@ export class TurnMemory {
     const erased = batch.add<unknown>((p) => p.get(keys.erased(user)));
     const { recall } = this.config;
     const found =
-      recall && recallTerms?.length
+      recall && recallTerms && (recallTerms.length > 0 || session)
         ? batch.add<unknown>((p) => searchRecall(p, { user, exclude: session, terms: recallTerms, budgetBytes: recall.maxTokens * RECALL_BYTES_PER_TOKEN, maxHits: RECALL_MAX_HITS }))
         : undefined;
 
@@ -234,6 +234,7 @@ export class TurnMemory {
         .expire(index, ttlSeconds);
       if (this.config.recall) {
         indexMessages(transaction, { user, session, idempotencyKey: idempotency?.key, messages, now, settings: this.config.recall });
+        keepQuery(transaction, { user, session, messages, ttlSeconds });
       }
       if (record) {
         keepResponse(transaction, {

@@ -20,6 +20,8 @@ export const keys = {
   responses: (user: string, session: string) => `session:{${user}}:{${session}}:responses`,
   /** A session created through the Conversations API: when, and its metadata. */
   conversation: (user: string, session: string) => `session:{${user}}:{${session}}:conversation`,
+  /** The terms of the session's last user message: recall adds them to a query that says little on its own. */
+  recallQuery: (user: string, session: string) => `session:{${user}}:{${session}}:recall-query`,
   /** Idempotency-Keys whose turn recall has indexed: a retry that commits nothing indexes nothing. */
   recalled: (user: string, session: string) => `session:{${user}}:{${session}}:recalled`,
   sessionIndex: (user: string) => `sessions:{${user}}`,

@@ -61,7 +61,9 @@ export interface TurnOptions {
 
 /**
  * What recall searches by: the new user message, and when it says little on its own ("and when
- * was that?"), the client's last user message before it too.
+ * was that?"), the client's last user message before it too. (A new-turn client sends none: the
+ * search then adds the terms the session kept of its last user message, inside Redis.) Undefined
+ * when the turn asks nothing.
  */
 function recallQuery(options: TurnOptions): string[] | undefined {
   const lastUser = (messages: readonly ChatMessage[]) => messages.findLast((message) => message.role === "user");
@@ -70,7 +72,7 @@ function recallQuery(options: TurnOptions): string[] | undefined {
   let terms = queryTerms(messageText(asked));
   const before = terms.length < 3 ? lastUser(options.earlier) : undefined;
   if (before) terms = [...new Set([...terms, ...queryTerms(messageText(before))])].slice(0, 32);
-  return terms.length > 0 ? terms : undefined;
+  return terms;
 }
 
 /** A Responses record to save with the turn, made to fit `budgetBytes` of the save (or none, if it cannot). */

@@ -265,6 +265,10 @@ const scenarios: Record<string, Step[]> = {
     // Search: budget, session left out, most hits, answers too, terms. A user hit brings the reply after it.
     ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10000", "", "5", "1", "order", "4471"],
     ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10000", "", "5", "0", "4471"],
+    // A short query takes the session's kept terms too; a long one does not.
+    ["SET", "rquery", "porto mov"],
+    ["EVAL", SEARCH_SCRIPT, "4", "rp", "rm", "rmeta", "rquery", "10000", "s9", "5", "1", "4471"],
+    ["EVAL", SEARCH_SCRIPT, "4", "rp", "rm", "rmeta", "rquery", "10000", "s9", "5", "1", "4471", "order", "broken"],
     ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10000", "s1", "5", "1", "order", "porto"],
     ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10", "", "5", "1", "order"],
     ["EVAL", SEARCH_SCRIPT, "3", "missing-p", "missing-m", "missing-meta", "10000", "", "5", "1", "order"],

@@ -61,6 +61,17 @@ describe("cross-session recall", () => {
     expect(prompt.at(-1)!.content).toBe(`What happened with my order 4471? ${marker}`);
   });
 
+  it("searches a follow-up that says little on its own with the session's last question too", async () => {
+    const user = uniqueId("recall-follow-up");
+    expect((await chat(user, "support", "The courier left parcel 8812 with the neighbour at number 12")).status).toBe(200);
+    expect((await chat(user, "today", "Where did the courier leave parcel 8812?")).status).toBe(200);
+    // A marker of no words: the follow-up must say as little as a user's would.
+    const marker = Array.from({ length: 16 }, () => "!#$%&*+=?@^~"[Math.floor(Math.random() * 12)]).join("");
+    const followUp = await chat(user, "today", `and when was that? ${marker}`);
+    expect(Number(followUp.headers.get("X-Recall-Hits"))).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(recallMessages(await promptOf(marker)))).toContain("parcel 8812 with the neighbour");
+  });
+
   it("searches within one user only: another who said the same words never sees them", async () => {
     const [alice, bob] = [uniqueId("recall-alice"), uniqueId("recall-bob")];
     expect((await chat(alice, "a", `My locker code is 9132 ${alice}`)).status).toBe(200);
