@@ -25,26 +25,36 @@ const MAX_QUOTED_CHARS = 4000;
  */
 const MAX_INDEX_BYTES = 128 * 1024;
 
-/** forget(id): takes one message out of the postings, the lengths and its session's ids. */
+/**
+ * evict(id): takes one message out of the messages, the lengths and its session's ids, leaving its
+ * postings to be compacted lazily: evicted ids are always the oldest, below the index's `floor`,
+ * so a posting list sheds them from its start when it is next appended to, and the search skips
+ * them. forget(id) also takes it out of every posting list at once (a message deleted by request).
+ */
 const FORGET = `
 local postings, messages, meta, sessions = KEYS[1], KEYS[2], KEYS[3], KEYS[5]
-local function forget(id)
+local function evict(id)
   local stored = redis.call('HGET', messages, id)
-  if not stored then return end
+  if not stored then return nil end
   local owner, length, terms = string.match(stored, '^([^\\n]*)\\n(%d+)\\n([^\\n]*)\\n')
-  for term in string.gmatch(terms, '(%S+):%d+') do
-    local list = redis.call('HGET', postings, term)
-    if list then
-      list = string.gsub(list, ' ' .. id .. ':%d+:%d+', '', 1)
-      if list == '' then redis.call('HDEL', postings, term) else redis.call('HSET', postings, term, list) end
-    end
-  end
   redis.call('HSET', meta, 'length', tonumber(redis.call('HGET', meta, 'length') or '0') - tonumber(length))
   redis.call('HDEL', messages, id)
   local ids = redis.call('HGET', sessions, owner)
   if ids then
     ids = string.sub(string.gsub(ids .. ' ', ' ' .. id .. ' ', ' ', 1), 1, -2)
     if ids == '' then redis.call('HDEL', sessions, owner) else redis.call('HSET', sessions, owner, ids) end
+  end
+  return terms
+end
+local function forget(id)
+  local terms = evict(id)
+  if not terms then return end
+  for term in string.gmatch(terms, '(%S+):%d+') do
+    local list = redis.call('HGET', postings, term)
+    if list then
+      list = string.gsub(list, ' ' .. id .. ':%d+:%d+', '', 1)
+      if list == '' then redis.call('HDEL', postings, term) else redis.call('HSET', postings, term, list) end
+    end
   end
 end
 `;
@@ -53,13 +63,35 @@ end
  * KEYS: postings, messages, meta, order, sessions, the session's indexed Idempotency-Keys.
  * ARGV: RECALL_MAX_MESSAGES, the TTL, the session, the Idempotency-Key (or ""), then per message
  * its entry, its terms ("term:tf ...") and its length in terms. A key already indexed indexes
- * nothing: the save that carries it appended nothing either (append-once).
+ * nothing: the save that carries it appended nothing either (append-once). Past the cap the
+ * oldest are evicted (see evict).
  */
 export const INDEX_SCRIPT = `${FORGET}
 local order = KEYS[4]
 if ARGV[4] ~= '' then
   if redis.call('HGET', KEYS[6], ARGV[4]) then return 0 end
   redis.call('HSET', KEYS[6], ARGV[4], '1')
+end
+local floor = tonumber(redis.call('HGET', meta, 'floor') or '0')
+-- A posting list before it is appended to: without the evicted ids at its start, and, for a word
+-- in thousands of messages, cut to its most recent 12 KB once it passes 24 KB (about 1,000 and
+-- 2,000 messages), which is all the search scores of it anyway. So a save copies little.
+local function compacted(list)
+  if floor > 0 then
+    local live = ''
+    for at, id in string.gmatch(list, '() (%d+):') do
+      if tonumber(id) >= floor then
+        live = at == 1 and list or string.sub(list, at)
+        break
+      end
+    end
+    list = live
+  end
+  if #list > 24000 then
+    local tail = string.sub(list, -12000)
+    list = string.sub(tail, string.find(tail, ' ', 1, true) or #tail + 1)
+  end
+  return list
 end
 local session, added = ARGV[3], {}
 for i = 5, #ARGV, 3 do
@@ -68,7 +100,7 @@ for i = 5, #ARGV, 3 do
   local terms, length = ARGV[i + 1], ARGV[i + 2]
   redis.call('HSET', messages, id, session .. '\\n' .. length .. '\\n' .. terms .. '\\n' .. ARGV[i])
   for term, tf in string.gmatch(terms, '(%S+):(%d+)') do
-    redis.call('HSET', postings, term, (redis.call('HGET', postings, term) or '') .. ' ' .. id .. ':' .. tf .. ':' .. length)
+    redis.call('HSET', postings, term, compacted(redis.call('HGET', postings, term) or '') .. ' ' .. id .. ':' .. tf .. ':' .. length)
   end
   redis.call('HSET', meta, 'length', tonumber(redis.call('HGET', meta, 'length') or '0') + tonumber(length))
   added[#added + 1] = id
@@ -77,8 +109,9 @@ redis.call('RPUSH', order, unpack(added))
 redis.call('HSET', sessions, session, (redis.call('HGET', sessions, session) or '') .. ' ' .. table.concat(added, ' '))
 local over = redis.call('LLEN', order) - tonumber(ARGV[1])
 if over > 0 then
-  for _, id in ipairs(redis.call('LRANGE', order, 0, over - 1)) do forget(id) end
+  for _, id in ipairs(redis.call('LRANGE', order, 0, over - 1)) do evict(id) end
   redis.call('LTRIM', order, over, -1)
+  redis.call('HSET', meta, 'floor', redis.call('LRANGE', order, 0, 0)[1])
 end
 for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
 return #added`;
@@ -109,21 +142,43 @@ if #query < 3 and KEYS[4] then
   end
 end
 local average = math.max(1, tonumber(redis.call('HGET', KEYS[3], 'length') or '0') / count)
+local floor = tonumber(redis.call('HGET', KEYS[3], 'floor') or '0')
 local scores, ranked = {}, {}
 for _, term in ipairs(query) do
   local list = redis.call('HGET', KEYS[1], term)
   if list then
     local _, df = string.gsub(list, ' ', ' ')
-    local idf = math.log(1 + (count - df + 0.5) / (df + 0.5))
+    -- (df may count evicted messages not yet compacted away: never below a small weight.)
+    local idf = math.max(0.05, math.log(1 + (count - df + 0.5) / (df + 0.5)))
+    -- A word in thousands of messages is scored over its most recent 1,000: the time of a search
+    -- stays bounded however common the words a user types.
+    if df > 1000 then
+      local tail = string.sub(list, -math.floor(#list / df * 1000))
+      list = string.sub(tail, string.find(tail, ' ', 1, true) or #tail + 1)
+    end
     for id, tf, length in string.gmatch(list, ' (%d+):(%d+):(%d+)') do
       tf = tonumber(tf)
-      if not scores[id] then
+      if tonumber(id) < floor then
+        -- evicted, its posting not yet compacted
+      elseif not scores[id] then
         scores[id] = 0
         ranked[#ranked + 1] = id
       end
-      scores[id] = scores[id] + idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * tonumber(length) / average))
+      if scores[id] then
+        scores[id] = scores[id] + idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * tonumber(length) / average))
+      end
     end
   end
+end
+-- Only the best can make the page: sorting thousands of weak matches would cost more than the search.
+if #ranked > 200 then
+  local best = 0
+  for _, id in ipairs(ranked) do best = math.max(best, scores[id]) end
+  local strong = {}
+  for _, id in ipairs(ranked) do
+    if scores[id] >= best / 4 then strong[#strong + 1] = id end
+  end
+  ranked = strong
 end
 table.sort(ranked, function(a, b)
   if scores[a] ~= scores[b] then return scores[a] > scores[b] end

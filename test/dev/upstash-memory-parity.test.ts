@@ -279,9 +279,12 @@ const scenarios: Record<string, Step[]> = {
     ["EVAL", EXPORT_SCRIPT, "2", "missing-order", "rm", "0", "10"],
     unordered("HGETALL", "rmeta"),
     ["TTL", "rp"],
-    // Past three messages the oldest goes, from its postings too.
+    // Past three messages the oldest goes (its postings shed it when next appended to); a search skips it meanwhile.
     ["EVAL", INDEX_SCRIPT, "6", "rp", "rm", "rmeta", "rorder", "rsess", "rmark", "3", "3600", "s2", "", '{"role":"user","text":"porto in may","at":3}', "porto:1 may:1", "2"],
     ["LRANGE", "rorder", "0", "-1"],
+    ["EVAL", SEARCH_SCRIPT, "3", "rp", "rm", "rmeta", "10000", "", "5", "1", "order", "4471"],
+    ["EVAL", INDEX_SCRIPT, "6", "rp", "rm", "rmeta", "rorder", "rsess", "rmark", "3", "3600", "s3", "", '{"role":"user","text":"order again","at":4}', "order:1 again:1", "2"],
+    ["HGET", "rp", "order"],
     unordered("HGETALL", "rp"),
     unordered("HGETALL", "rsess"),
     ["EVAL", FORGET_ONE_SCRIPT, "5", "rp", "rm", "rmeta", "rorder", "rsess", "4"],
