@@ -5,6 +5,7 @@ import type { Stack } from "../../dev/stack";
 import { RECALL_PREAMBLE } from "../../src/turn/prompt";
 import { stack, uniqueId, upstreamRequests } from "../support/context";
 import { startSecondWorker } from "../support/second-worker";
+import { AUD, ISS, widgetToken } from "../support/widget-tokens";
 
 // A worker of its own with RECALL on (the shared one keeps it off, so other tests' prompts stay
 // as they assert them), on the shared Upstash server through the fault proxy (to count requests)
@@ -17,7 +18,15 @@ beforeAll(async () => {
     apiKey: KEY,
     modelUrl: stack().upstreamUrl,
     modelKey: stack().upstreamApiKey,
-    env: { RECALL: "on", UPSTASH_REDIS_REST_URL: stack().faultProxyUrl },
+    env: {
+      RECALL: "on",
+      UPSTASH_REDIS_REST_URL: stack().faultProxyUrl,
+      // Widget tokens as the shared stack signs them: a widget's turns run in the session's Durable Object.
+      JWT_SECRET: stack().jwtSecret,
+      JWT_AUDIENCE: AUD,
+      JWT_ISSUER: ISS,
+      ALLOWED_MODELS: "mock-small",
+    },
   });
 }, 90_000);
 
@@ -82,6 +91,26 @@ describe("cross-session recall", () => {
     expect(recalled).toContain("5570");
     expect(recalled).not.toContain("9132");
     expect(recalled).not.toContain(alice);
+  });
+
+  it("recalls a widget user's own words only, through the session's Durable Object", async () => {
+    const [alice, bob] = [uniqueId("recall-widget-alice"), uniqueId("recall-widget-bob")];
+    const widget = (user: string, session: string, content: string) =>
+      fetch(`${worker.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${widgetToken(user)}`, "Content-Type": "application/json", "X-Session-Id": session, "Idempotency-Key": crypto.randomUUID() },
+        body: JSON.stringify({ stream: true, messages: [{ role: "user", content }] }),
+      });
+    // Both say the same things, but for their own number.
+    expect(await (await widget(alice, "w1", "My membership number is 6120 at the climbing gym")).text()).toContain("[DONE]");
+    expect(await (await widget(bob, "w1", "My membership number is 3391 at the climbing gym")).text()).toContain("[DONE]");
+    const marker = uniqueId("ask");
+    const asked = await widget(bob, "w2", `what is my climbing gym membership number? ${marker}`);
+    expect(asked.headers.get("X-Reply-Resumable")).toBe("true"); // it ran in the session's object
+    await asked.text();
+    const recalled = JSON.stringify(recallMessages(await promptOf(marker)));
+    expect(recalled).toContain("3391");
+    expect(recalled).not.toContain("6120");
   });
 
   it("quotes an earlier injection attempt inside the data block and nowhere else", async () => {
