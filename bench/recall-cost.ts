@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/recall-cost.ts`: what recall costs Redis for users with 1,000 and 10,000 indexed
  * messages (RECALL_MAX_MESSAGES' default). On a throwaway redis-server, a user's index is built
- * with the worker's own INDEX_SCRIPT from synthetic messages whose words follow a Zipf law (as a
- * language's do, so some posting lists are long), then:
+ * with the worker's own INDEX_SCRIPT from bench/recall-seed.ts's synthetic messages (Zipf-distributed
+ * words, so some posting lists are long), then:
  *   - bytes per indexed message (MEMORY USAGE of the user's recall keys);
  *   - the search: SEARCH_SCRIPT with queries of six words drawn the same way, as a turn sends it,
  *     its time inside Redis (INFO commandstats) and seen from the client over loopback;
@@ -15,53 +15,10 @@ import { performance } from "node:perf_hooks";
 import IORedis from "ioredis";
 import { startRedisServer } from "../dev/redis-server";
 import { INDEX_SCRIPT, SEARCH_SCRIPT } from "../src/memory/recall-index";
-import { recallTerms } from "../src/memory/recall-terms";
+import { indexArgs, message, random, word, zipf } from "./recall-seed";
 
-const VOCABULARY = 5000;
 const QUERIES = 300;
 const SAVES = 200;
-
-/** A deterministic generator, so two runs index the same messages. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-/** Word ranks drawn by Zipf's law (s = 1): rank r with probability ~ 1/r. */
-function zipf(next: () => number): () => number {
-  const weights = Array.from({ length: VOCABULARY }, (_, r) => 1 / (r + 1));
-  const total = weights.reduce((a, b) => a + b, 0);
-  const cumulative: number[] = [];
-  let sum = 0;
-  for (const w of weights) cumulative.push((sum += w / total));
-  return () => {
-    const x = next();
-    let lo = 0;
-    let hi = VOCABULARY - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cumulative[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-}
-
-const word = (rank: number) => `word${rank}x`;
-function message(draw: () => number, next: () => number): string {
-  return Array.from({ length: 15 + Math.floor(next() * 25) }, () => word(draw())).join(" ");
-}
-
-/** INDEX_SCRIPT's arguments for `texts`, as recall-index.ts builds them. */
-function indexArgs(texts: string[], at: number): string[] {
-  return texts.flatMap((text, i) => {
-    const terms = [...recallTerms(text)];
-    return [JSON.stringify({ role: i % 2 ? "assistant" : "user", text, at }), terms.map(([t, n]) => `${t}:${n}`).join(" "), String(terms.reduce((s, [, n]) => s + n, 0))];
-  });
-}
 
 const keysOf = (user: string) => ["postings", "messages", "meta", "order", "sessions"].map((k) => `recall:{${user}}:${k}`);
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
@@ -125,7 +82,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     await server.stop();
   }
-  const report = { generated_at: new Date().toISOString(), vocabulary: VOCABULARY, message_words: "15 to 39, Zipf", query_words: 6, ...results };
+  const report = { generated_at: new Date().toISOString(), vocabulary: 5000, message_words: "15 to 39, Zipf", query_words: 6, ...results };
   const dir = join(import.meta.dirname, "results");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "recall-cost.json"), `${JSON.stringify(report, null, 2)}\n`);

@@ -7,6 +7,8 @@
  *   bare_hono   a Hono worker that only forwards (bench/bare-worker.ts): the floor of any proxy
  *   concierge_memory     concierge with memory on: a full window loaded every turn, profile cached
  *   concierge_stateless  concierge with X-Session-Store: false (the client sends the history)
+ *   concierge_memory_recall  memory on with RECALL=on, for users with 10,000 indexed messages in
+ *                        their other sessions: every turn's search ranks all of them
  *   concierge_memory_sync_do  memory on with SYNC_FALLBACK=durable-object: the bench's client echoes
  *                        no sync token, so each turn asks the session's Durable Object for one
  *                        and tells it the save's (locally the object is in the same process)
@@ -26,6 +28,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { keys } from "../src/redis/keys";
 import { percentile, seqP50, sequential, throughput, timed, turnOf, type Sequential } from "./measure";
+import { seedRecall } from "./recall-seed";
 import { writeReport } from "./report";
 import { MOCK_KEY, startBenchStack, turnRequests, UPSTASH_TOKEN } from "./stack";
 import { bare, concierge, direct, portkey, ROOT, type Target } from "./targets";
@@ -33,6 +36,8 @@ import { bare, concierge, direct, portkey, ROOT, type Target } from "./targets";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
 const CONCURRENCY = 32;
+/** Indexed messages per user of the recall target (RECALL_MAX_MESSAGES' default). */
+const RECALL_MESSAGES = Number(process.env.BENCH_RECALL_MESSAGES ?? 10_000);
 const PER_USER = Number(process.env.BENCH_PER_USER ?? 20);
 /** BENCH_ONLY=bare_hono,concierge_memory measures just those (for an A/B of one change); the report needs all. */
 const ONLY = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
@@ -82,6 +87,7 @@ async function main() {
     await bare(mock.url, MOCK_KEY),
     await concierge("concierge_memory", dist, bindings(store.url)),
     await concierge("concierge_stateless", dist, bindings(store.url), { stateless: true }),
+    await concierge("concierge_memory_recall", dist, bindings(store.url), { recall: true }),
     await portkey(mock.url, MOCK_KEY),
     await concierge("concierge_memory_sync_do", dist, bindings(store.url), { syncObjects: true }),
     await bare(mock.url, MOCK_KEY, { upstashUrl: store.url, token: UPSTASH_TOKEN, load: pipeline.body, save: transaction.body }),
@@ -89,6 +95,14 @@ async function main() {
     await concierge("concierge_widget_resumable", dist, bindings(store.url), { widget: "resumable" }),
   ];
   const [, , memory] = targets as [Target, Target, Target, ...Target[]];
+  if (!ONLY || ONLY.includes("concierge_memory_recall")) {
+    // The recall target's users, each with RECALL_MAX_MESSAGES' default of indexed messages; one
+    // word in twenty is one of the bench's question's, so each search finds many.
+    const users = [...Array.from({ length: ROUNDS }, (_, r) => `bench-concierge_memory_recall-${r}`), ...Array.from({ length: CONCURRENCY }, (_, c) => `concierge_memory_recall-c${c}`)];
+    const started = performance.now();
+    await seedRecall(store.url, UPSTASH_TOKEN, users, RECALL_MESSAGES, ["pack", "week", "lisbon", "spring"]);
+    console.log(`bench: indexed ${RECALL_MESSAGES} messages for each of ${users.length} users in ${Math.round(performance.now() - started)} ms`);
+  }
   const stoppers = [() => stack.stop(), ...targets.map((t) => () => t.stop())];
 
   try {

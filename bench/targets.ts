@@ -114,13 +114,13 @@ const widgetToken = (user: string) => hs256({ sub: user, iat: now(), exp: now() 
  * stateless: the client sends the history. syncObjects: SYNC_FALLBACK=durable-object, as the
  * bench's client echoes no sync token. widget: the client is a widget (its token, an
  * Idempotency-Key per turn, as widget.js sends them), its turns in the session's Durable Object
- * ("resumable") or in the request ("in-request", RESUMABLE_REPLIES=off).
+ * ("resumable") or in the request ("in-request", RESUMABLE_REPLIES=off). recall: RECALL=on.
  */
 export async function concierge(
   name: string,
   dist: string,
   bindings: Record<string, string>,
-  options: { stateless?: boolean; syncObjects?: boolean; widget?: "resumable" | "in-request" } = {},
+  options: { stateless?: boolean; syncObjects?: boolean; widget?: "resumable" | "in-request"; recall?: boolean } = {},
 ): Promise<Target> {
   const vendor = ["vendor/azure-cosmos.mjs", "vendor/o200k.mjs"].filter((file) => existsSync(join(dist, file)));
   const modules = [{ path: join(dist, "index.js") }, ...vendor.map((file) => ({ path: join(dist, file) }))];
@@ -130,7 +130,7 @@ export async function concierge(
       ? await miniflare(modules, dist, { ...bindings, JWT_SECRET: WIDGET_SECRET }, { SESSION_TURNS: "SessionTurns" })
       : options.widget === "in-request"
         ? await miniflare(modules, dist, { ...bindings, JWT_SECRET: WIDGET_SECRET, RESUMABLE_REPLIES: "off" })
-        : await miniflare(modules, dist, bindings);
+        : await miniflare(modules, dist, options.recall ? { ...bindings, RECALL: "on" } : bindings);
   const apiKey = bindings.PROXY_API_KEYS!.split(",")[0]!.trim();
   const tokens = new Map<string, string>();
   const caller = (user: string): Record<string, string> => {

@@ -74,8 +74,8 @@ if ARGV[4] ~= '' then
 end
 local floor = tonumber(redis.call('HGET', meta, 'floor') or '0')
 -- A posting list before it is appended to: without the evicted ids at its start, and, for a word
--- in thousands of messages, cut to its most recent 12 KB once it passes 24 KB (about 1,000 and
--- 2,000 messages), which is all the search scores of it anyway. So a save copies little.
+-- in hundreds of messages, cut to its most recent 4 KB once it passes 8 KB (about 300 and 600
+-- messages), which is all the search scores of it anyway. So a save copies little.
 local function compacted(list)
   if floor > 0 then
     local live = ''
@@ -87,8 +87,8 @@ local function compacted(list)
     end
     list = live
   end
-  if #list > 24000 then
-    local tail = string.sub(list, -12000)
+  if #list > 8000 then
+    local tail = string.sub(list, -4000)
     list = string.sub(tail, string.find(tail, ' ', 1, true) or #tail + 1)
   end
   return list
@@ -150,10 +150,10 @@ for _, term in ipairs(query) do
     local _, df = string.gsub(list, ' ', ' ')
     -- (df may count evicted messages not yet compacted away: never below a small weight.)
     local idf = math.max(0.05, math.log(1 + (count - df + 0.5) / (df + 0.5)))
-    -- A word in thousands of messages is scored over its most recent 1,000: the time of a search
-    -- stays bounded however common the words a user types.
-    if df > 1000 then
-      local tail = string.sub(list, -math.floor(#list / df * 1000))
+    -- A word in hundreds of messages is scored over its most recent 300: the time of a search
+    -- stays bounded however common the words a user types (its rarer words still find the rest).
+    if df > 300 then
+      local tail = string.sub(list, -math.floor(#list / df * 300))
       list = string.sub(tail, string.find(tail, ' ', 1, true) or #tail + 1)
     end
     for id, tf, length in string.gmatch(list, ' (%d+):(%d+):(%d+)') do
