@@ -314,12 +314,6 @@ export class TurnMemory {
 }
 
 /**
- * Activity keeps a profile alive: Cosmos counts a document's TTL from its last write, so a
- * document not written for a day gets its TTL rewritten. This is asked on cache misses, which
- * come at least every PROFILE_CACHE_TTL_SECONDS while a user is active: about once a day per
- * active user, never on a cache hit.
- */
-/**
  * Where the loaded messages stand: the last `loaded.length` of `appended` messages, of which those
  * below the summary's watermark are in the summary and leave the window's history. (A session
  * written before the count was kept counts what was loaded.)
@@ -348,6 +342,12 @@ export function keyReused(): UnprocessableError {
   );
 }
 
+/**
+ * Activity keeps a profile alive: Cosmos counts a document's TTL from its last write, so a
+ * document not written for a day gets its TTL rewritten. This is asked on cache misses, which
+ * come at least every PROFILE_CACHE_TTL_SECONDS while a user is active: about once a day per
+ * active user, never on a cache hit.
+ */
 export function needsTtlRefresh(modifiedAt: number | undefined, now: number): boolean {
   return modifiedAt !== undefined && now - modifiedAt > DAY_MS;
 }
