@@ -19,6 +19,8 @@ type Commands = ReturnType<Redis["pipeline"]> | ReturnType<Redis["multi"]>;
 
 /** A stored message is quoted from at most this much of its text. */
 const MAX_QUOTED_CHARS = 4000;
+/** The most terms a query searches by. */
+export const MAX_QUERY_TERMS = 32;
 /**
  * What one save's indexing may add to its request. A save is kept under 768 KB, Upstash takes
  * 1 MB: a client seeding a session with hundreds of messages has its newest indexed, up to this.
@@ -267,10 +269,8 @@ end
 redis.call('HDEL', sessions, ARGV[1])
 return n`;
 
-const userKeys = (user: string) => [keys.recall.postings(user), keys.recall.messages(user), keys.recall.meta(user), keys.recall.order(user), keys.recall.sessions(user)];
-
-/** Every recall key of the user: an erasure deletes them. */
-export const recallKeysOf = userKeys;
+/** Every recall key of the user, in the order the scripts take them: an erasure deletes them all. */
+export const recallKeysOf = (user: string) => [keys.recall.postings(user), keys.recall.messages(user), keys.recall.meta(user), keys.recall.order(user), keys.recall.sessions(user)];
 
 export interface RecallSettings {
   maxMessages: number;
@@ -283,21 +283,33 @@ function entryOf(message: ChatMessage, text: string, at: number): string {
 }
 
 /**
- * Queues the indexing of a save's messages: what users, assistants and tools said, as text.
- * Nothing is queued when none of them holds a word recall could find.
+ * Queues the indexing of a save's messages: what users, assistants and tools said, as text. The
+ * terms of the last user message among them are kept beside the session too (for its next query
+ * that says little on its own, see SEARCH_SCRIPT), for `sessionTtlSeconds`. Nothing is queued
+ * when none of them holds a word recall could find.
  */
 export function indexMessages(
   commands: Commands,
-  { user, session, idempotencyKey, messages, now, settings }: { user: string; session: string; idempotencyKey: string | undefined; messages: readonly ChatMessage[]; now: number; settings: RecallSettings },
+  {
+    user,
+    session,
+    idempotencyKey,
+    messages,
+    now,
+    settings,
+    sessionTtlSeconds,
+  }: { user: string; session: string; idempotencyKey: string | undefined; messages: readonly ChatMessage[]; now: number; settings: RecallSettings; sessionTtlSeconds: number },
 ): boolean {
   const triples: string[][] = [];
   let bytes = 0;
+  let asked: string[] | undefined;
   // Newest first, so that past MAX_INDEX_BYTES it is the oldest of a seeded history that is left out.
   for (const message of [...messages].reverse()) {
     if (message.role !== "user" && message.role !== "assistant" && message.role !== "tool") continue;
     const text = messageText(message).trim();
     const terms = recallTerms(text.slice(0, MAX_QUOTED_CHARS));
     if (terms.size === 0) continue;
+    if (!asked && message.role === "user") asked = [...terms.keys()].slice(0, MAX_QUERY_TERMS);
     let length = 0;
     const listed: string[] = [];
     for (const [term, count] of terms) {
@@ -309,9 +321,10 @@ export function indexMessages(
     if (bytes > MAX_INDEX_BYTES) break;
     triples.unshift(triple);
   }
+  if (asked) commands.set(keys.recallQuery(user, session), asked.join(" "), { ex: sessionTtlSeconds });
   const args = triples.flat();
   if (args.length === 0) return false;
-  commands.eval(INDEX_SCRIPT, [...userKeys(user), keys.recalled(user, session)], [String(settings.maxMessages), String(settings.ttlSeconds), session, idempotencyKey ?? "", ...args]);
+  commands.eval(INDEX_SCRIPT, [...recallKeysOf(user), keys.recalled(user, session)], [String(settings.maxMessages), String(settings.ttlSeconds), session, idempotencyKey ?? "", ...args]);
   return true;
 }
 
@@ -348,9 +361,9 @@ export function parseRecalled(raw: unknown): Recalled[] {
   return found;
 }
 
-/** The query's terms, for the search: the distinct ones, at most 32. */
+/** The query's terms, for the search: the distinct ones, at most MAX_QUERY_TERMS. */
 export function queryTerms(text: string): string[] {
-  return [...recallTerms(text).keys()].slice(0, 32);
+  return [...recallTerms(text).keys()].slice(0, MAX_QUERY_TERMS);
 }
 
 /**
@@ -361,16 +374,10 @@ export function searchRecall(
   commands: Commands,
   { user, exclude, terms, budgetBytes, maxHits, answers = true }: { user: string; exclude: string | undefined; terms: string[]; budgetBytes: number; maxHits: number; answers?: boolean },
 ) {
-  const queryKeys = [...userKeys(user).slice(0, 3), ...(exclude ? [keys.recallQuery(user, exclude)] : [])];
+  const queryKeys = [...recallKeysOf(user).slice(0, 3), ...(exclude ? [keys.recallQuery(user, exclude)] : [])];
   return commands.eval(SEARCH_SCRIPT, queryKeys, [String(budgetBytes), exclude ?? "", String(maxHits), answers ? "1" : "0", ...terms]);
 }
 
-/** Queues keeping the terms of the turn's last user message, for the session's next query that says little. */
-export function keepQuery(commands: Commands, { user, session, messages, ttlSeconds }: { user: string; session: string; messages: readonly ChatMessage[]; ttlSeconds: number }): void {
-  const asked = messages.findLast((message) => message.role === "user");
-  const terms = asked ? queryTerms(messageText(asked)) : [];
-  if (terms.length > 0) commands.set(keys.recallQuery(user, session), terms.join(" "), { ex: ttlSeconds });
-}
 
 /** Queues reading the user's `limit` most recently indexed messages, newest first. */
 export function recentRecall(commands: Commands, user: string, limit: number) {
@@ -390,10 +397,10 @@ export function parseExported(raw: unknown): { messages: Recalled[]; more: boole
 
 /** Queues forgetting one indexed message; its answer is 1 if it was there. */
 export function forgetRecalled(commands: Commands, user: string, id: string) {
-  return commands.eval(FORGET_ONE_SCRIPT, userKeys(user), [id]);
+  return commands.eval(FORGET_ONE_SCRIPT, recallKeysOf(user), [id]);
 }
 
 /** Queues forgetting every message a session added to recall. */
 export function forgetSessionRecall(commands: Commands, user: string, session: string) {
-  return commands.eval(FORGET_SESSION_SCRIPT, userKeys(user), [session]);
+  return commands.eval(FORGET_SESSION_SCRIPT, recallKeysOf(user), [session]);
 }

@@ -222,7 +222,7 @@ export class SessionStore {
           .expire(key, ttlSeconds)
           .incrby(keys.appended(user, session), messages.length)
           .expire(keys.appended(user, session), ttlSeconds);
-        if (this.settings.recall) indexMessages(transaction, { user, session, idempotencyKey: undefined, messages, now, settings: this.settings.recall });
+        if (this.settings.recall) indexMessages(transaction, { user, session, idempotencyKey: undefined, messages, now, settings: this.settings.recall, sessionTtlSeconds: ttlSeconds });
       }
       await transaction.zadd(keys.sessionIndex(user), { score: now, member: session }).expire(keys.sessionIndex(user), ttlSeconds).exec();
       return { id: session, createdAt: now, metadata };

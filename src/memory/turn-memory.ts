@@ -15,7 +15,7 @@ import { RedisBatch } from "../redis/batch";
 import { sessionKeys, sessionStore, type SessionStore } from "./session-store";
 import { parseSummary, type SummaryRecord } from "./summary-record";
 import { parseStoredMessages } from "./stored-message";
-import { forgetSessionRecall, indexMessages, keepQuery, parseRecalled, searchRecall, type Recalled } from "./recall-index";
+import { forgetSessionRecall, indexMessages, parseRecalled, searchRecall, type Recalled } from "./recall-index";
 
 const DAY_MS = 86_400_000;
 /** The search's byte budget per token of RECALL_MAX_TOKENS: a little over the estimate's 4, so the prompt's cut has room to choose. */
@@ -227,14 +227,13 @@ export class TurnMemory {
         .expire(keys.appended(user, session), ttlSeconds)
         .expire(keys.conversation(user, session), ttlSeconds)
         .expire(keys.responses(user, session), ttlSeconds)
-        .expire(keys.recalled(user, session), ttlSeconds)
         .zadd(index, { score: now, member: session })
         // Index entries of sessions that have expired go with the same write.
         .zremrangebyscore(index, "-inf", now - ttlSeconds * 1000)
         .expire(index, ttlSeconds);
       if (this.config.recall) {
-        indexMessages(transaction, { user, session, idempotencyKey: idempotency?.key, messages, now, settings: this.config.recall });
-        keepQuery(transaction, { user, session, messages, ttlSeconds });
+        indexMessages(transaction, { user, session, idempotencyKey: idempotency?.key, messages, now, settings: this.config.recall, sessionTtlSeconds: ttlSeconds });
+        transaction.expire(keys.recalled(user, session), ttlSeconds);
       }
       if (record) {
         keepResponse(transaction, {

@@ -21,7 +21,7 @@ import { loadTurn, reloadMemory, type LoadedTurn } from "./load";
 import { isSyncToken } from "./sync-token";
 import { claimLifetimeMs, requestFingerprint } from "./idempotency-key";
 import { buildRecallMessage, buildSystemMessage } from "./prompt";
-import { queryTerms } from "../memory/recall-index";
+import { MAX_QUERY_TERMS, queryTerms } from "../memory/recall-index";
 import { slideWindow } from "./window";
 
 export interface TurnOptions {
@@ -71,7 +71,7 @@ function recallQuery(options: TurnOptions): string[] | undefined {
   if (!asked) return undefined;
   let terms = queryTerms(messageText(asked));
   const before = terms.length < 3 ? lastUser(options.earlier) : undefined;
-  if (before) terms = [...new Set([...terms, ...queryTerms(messageText(before))])].slice(0, 32);
+  if (before) terms = [...new Set([...terms, ...queryTerms(messageText(before))])].slice(0, MAX_QUERY_TERMS);
   return terms;
 }
 
